@@ -3,6 +3,39 @@
 from __future__ import annotations
 
 from crossrank.losses.base import RerankLoss
-from crossrank.losses.pointwise import BinaryCrossEntropyLoss
+from crossrank.losses.contrastive import CachedMultipleNegativesRankingLoss, MultipleNegativesRankingLoss
+from crossrank.losses.lambda_loss import (
+    BaseWeightingScheme,
+    LambdaLoss,
+    LambdaRankScheme,
+    NDCGLoss1Scheme,
+    NDCGLoss2PPScheme,
+    NDCGLoss2Scheme,
+    NoWeightingScheme,
+)
+from crossrank.losses.listwise import ADRMSELoss, ListMLELoss, ListNetLoss, PListMLELambdaWeight, PListMLELoss
+from crossrank.losses.pairwise import MarginMSELoss, RankNetLoss
+from crossrank.losses.pointwise import BinaryCrossEntropyLoss, CrossEntropyLoss, MSELoss
 
-__all__ = ["RerankLoss", "BinaryCrossEntropyLoss"]
+__all__ = [
+    "RerankLoss",
+    "BinaryCrossEntropyLoss",
+    "CrossEntropyLoss",
+    "MSELoss",
+    "MarginMSELoss",
+    "RankNetLoss",
+    "LambdaLoss",
+    "BaseWeightingScheme",
+    "NoWeightingScheme",
+    "NDCGLoss1Scheme",
+    "NDCGLoss2Scheme",
+    "LambdaRankScheme",
+    "NDCGLoss2PPScheme",
+    "ListNetLoss",
+    "ListMLELoss",
+    "PListMLELoss",
+    "PListMLELambdaWeight",
+    "ADRMSELoss",
+    "MultipleNegativesRankingLoss",
+    "CachedMultipleNegativesRankingLoss",
+]

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 import torch
 from torch import Tensor, nn
 
+from crossrank.losses._utils import fill_masked, masked_mean
+
 if TYPE_CHECKING:
     from crossrank.data.grid import Grid
     from crossrank.model import CrossEncoder
@@ -64,17 +66,6 @@ class RerankLoss(nn.Module):
     @property
     def citation(self) -> str | None:
         return None
-
-
-def masked_mean(values: Tensor, mask: Tensor) -> Tensor:
-    """Mean of ``values`` over the cells where ``mask`` is True (0 when there are none)."""
-    mask = mask.to(values.dtype)
-    return (values * mask).sum() / mask.sum().clamp_min(1.0)
-
-
-def fill_masked(scores: Tensor, mask: Tensor, value: float) -> Tensor:
-    """``scores`` with padding cells replaced by ``value`` (e.g. ``-inf`` before a softmax)."""
-    return scores.masked_fill(~mask, value)
 
 
 __all__ = ["InputFormat", "RerankLoss", "masked_mean", "fill_masked", "torch"]
