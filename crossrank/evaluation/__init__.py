@@ -1,0 +1,12 @@
+"""Evaluators: one batched scoring call each, pure metrics, reference-compatible metric keys.
+
+``evaluator(model, output_path=None, epoch=-1, steps=-1) -> dict[str, float]``; every evaluator has
+``name``, ``primary_metric`` (full key) and ``greater_is_better``.
+"""
+
+from __future__ import annotations
+
+from crossrank.evaluation.base import Evaluator
+from crossrank.evaluation.reranking import RankingList, RerankingEvaluator
+
+__all__ = ["Evaluator", "RankingList", "RerankingEvaluator"]

@@ -1,0 +1,116 @@
+"""Oracle tests: for the same predictions, crossrank's evaluators equal the reference's to 1e-6."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from typing import Any
+
+import numpy as np
+import pytest
+
+from crossrank.evaluation import RerankingEvaluator
+
+pytestmark = pytest.mark.oracle
+
+st_eval = pytest.importorskip("sentence_transformers.cross_encoder.evaluation")
+
+
+class FakeModel:
+    """Deterministic pseudo-random score per (query, document) pair; usable by both libraries."""
+
+    def __init__(self, num_labels: int = 1, salt: str = "") -> None:
+        self.num_labels = num_labels
+        self.salt = salt
+        self.calls = 0
+        self.model_card_data = _NoCard()
+
+    def _score(self, pair: Any) -> np.ndarray:
+        digest = hashlib.sha256((self.salt + "\x1f".join(pair)).encode()).digest()
+        values = np.frombuffer(digest, dtype=np.uint32)[: self.num_labels] / 2**32
+        return values.astype(np.float32)
+
+    def predict(self, pairs: list[Any], **kwargs: Any) -> np.ndarray:
+        self.calls += 1
+        scores = np.stack([self._score(p) for p in pairs]) if pairs else np.zeros((0, self.num_labels))
+        return scores[:, 0] if self.num_labels == 1 else scores
+
+
+class _NoCard:
+    def set_evaluation_metrics(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+def _samples(mode: str, seed: int = 0, n: int = 25) -> list[dict[str, Any]]:
+    rng = np.random.default_rng(seed)
+    samples = []
+    for q in range(n):
+        docs = [f"doc {q}-{i}" for i in range(int(rng.integers(3, 30)))]
+        positives = [d for d in docs if rng.random() < 0.2] or [docs[int(rng.integers(len(docs)))]]
+        if q % 5 == 0:
+            positives.append(f"missing positive {q}")  # never in the first-stage list
+        if q == 7:
+            positives = ["only missing"]  # first stage found nothing relevant
+        if mode == "negative":
+            negatives = [d for d in docs if d not in positives]
+            samples.append({"query": f"q{q}", "positive": positives, "negative": negatives})
+        else:
+            order = rng.permutation(len(docs))
+            samples.append({"query": f"q{q}", "positive": positives, "documents": [docs[i] for i in order]})
+    return samples
+
+
+@pytest.mark.parametrize(
+    ("mode", "always", "at_k"),
+    [("negative", True, 10), ("documents", True, 10), ("documents", False, 10), ("documents", True, 5)],
+)
+def test_reranking_matches_reference(mode: str, always: bool, at_k: int) -> None:
+    samples = _samples(mode, seed=at_k)
+    ours_model, ref_model = FakeModel(), FakeModel()
+    ours = RerankingEvaluator(samples, at_k=at_k, always_rerank_positives=always, name="dev", write_csv=False)
+    ref = st_eval.CrossEncoderRerankingEvaluator(
+        samples, at_k=at_k, always_rerank_positives=always, name="dev", write_csv=False
+    )
+    got, want = ours(ours_model), ref(ref_model)
+    assert sorted(got) == sorted(want)
+    for key, value in want.items():
+        assert got[key] == pytest.approx(value, abs=1e-6), key
+    assert ours.primary_metric == ref.primary_metric == f"dev_ndcg@{at_k}"
+    assert ours_model.calls == 1
+    if mode == "documents":
+        assert f"dev_base_ndcg@{at_k}" in got
+
+
+def test_reranking_matches_reference_without_name() -> None:
+    samples = _samples("documents", seed=3)
+    ours = RerankingEvaluator(samples, write_csv=False)
+    ref = st_eval.CrossEncoderRerankingEvaluator(samples, write_csv=False)
+    got, want = ours(FakeModel()), ref(FakeModel())
+    assert got == pytest.approx(want, abs=1e-6)
+    assert ours.primary_metric == "ndcg@10"
+
+
+def test_reranking_tied_scores_match_reference() -> None:
+    class Constant(FakeModel):
+        def predict(self, pairs: list[Any], **kwargs: Any) -> np.ndarray:
+            return np.array([float(len(p[1]) % 3) for p in pairs], dtype=np.float32)
+
+    samples = [
+        {"query": "q", "positive": ["aa", "bbbb"], "negative": ["c", "ddd", "eeeee", "ff", "g"]},
+        {"query": "r", "positive": ["xyz"], "documents": ["ab", "xyz", "abc", "abcd"]},
+    ]
+    got = RerankingEvaluator(samples, write_csv=False)(Constant())
+    want = st_eval.CrossEncoderRerankingEvaluator(samples, write_csv=False)(Constant())
+    assert got == pytest.approx(want, abs=1e-6)
+
+
+def test_reranking_csv_written(tmp_path: Any, caplog: pytest.LogCaptureFixture) -> None:
+    samples = _samples("documents", seed=1, n=5)
+    evaluator = RerankingEvaluator(samples, name="dev")
+    with caplog.at_level(logging.INFO, logger="crossrank.evaluation.reranking"):
+        evaluator(FakeModel(), output_path=str(tmp_path), epoch=1, steps=10)
+        evaluator(FakeModel(), output_path=str(tmp_path), epoch=2, steps=20)
+    lines = (tmp_path / "RerankingEvaluator_dev_results_@10.csv").read_text().splitlines()
+    assert lines[0] == "epoch,steps,MAP,MRR@10,NDCG@10"
+    assert [line.split(",")[:2] for line in lines[1:]] == [["1", "10"], ["2", "20"]]
+    assert "reranked" in caplog.text
