@@ -7,6 +7,16 @@
 from __future__ import annotations
 
 from crossrank.evaluation.base import Evaluator
+from crossrank.evaluation.classification import ClassificationEvaluator
+from crossrank.evaluation.correlation import CorrelationEvaluator
 from crossrank.evaluation.reranking import RankingList, RerankingEvaluator
+from crossrank.evaluation.sequential import SequentialEvaluator
 
-__all__ = ["Evaluator", "RankingList", "RerankingEvaluator"]
+__all__ = [
+    "ClassificationEvaluator",
+    "CorrelationEvaluator",
+    "Evaluator",
+    "RankingList",
+    "RerankingEvaluator",
+    "SequentialEvaluator",
+]

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from crossrank.evaluation import RerankingEvaluator
+from crossrank.evaluation import ClassificationEvaluator, CorrelationEvaluator, RerankingEvaluator
 
 pytestmark = pytest.mark.oracle
 
@@ -114,3 +114,44 @@ def test_reranking_csv_written(tmp_path: Any, caplog: pytest.LogCaptureFixture) 
     assert lines[0] == "epoch,steps,MAP,MRR@10,NDCG@10"
     assert [line.split(",")[:2] for line in lines[1:]] == [["1", "10"], ["2", "20"]]
     assert "reranked" in caplog.text
+
+
+def _pairs(n: int, seed: int) -> tuple[list[tuple[str, str]], np.ndarray]:
+    rng = np.random.default_rng(seed)
+    pairs = [(f"a{i}", f"b{i}") for i in range(n)]
+    return pairs, rng
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_binary_classification_matches_reference(seed: int) -> None:
+    pairs, rng = _pairs(60, seed)
+    labels = rng.integers(0, 2, len(pairs)).tolist()
+    ours = ClassificationEvaluator(pairs, labels, name="mrpc", write_csv=False)
+    ref = st_eval.CrossEncoderClassificationEvaluator(pairs, labels, name="mrpc", write_csv=False)
+    got, want = ours(FakeModel(salt=str(seed))), ref(FakeModel(salt=str(seed)))
+    assert list(got) == list(want)
+    for key, value in want.items():
+        assert got[key] == pytest.approx(value, abs=1e-6), key
+    assert ours.primary_metric == ref.primary_metric == "mrpc_average_precision"
+
+
+def test_multiclass_classification_matches_reference() -> None:
+    pairs, rng = _pairs(80, 5)
+    labels = rng.integers(0, 3, len(pairs)).tolist()
+    ours = ClassificationEvaluator(pairs, labels, name="nli", write_csv=False)
+    ref = st_eval.CrossEncoderClassificationEvaluator(pairs, labels, name="nli", write_csv=False)
+    got, want = ours(FakeModel(num_labels=3)), ref(FakeModel(num_labels=3))
+    assert got == pytest.approx(want, abs=1e-6)
+    assert list(got) == list(want)
+    assert ours.primary_metric == ref.primary_metric == "nli_f1_macro"
+
+
+def test_correlation_matches_reference() -> None:
+    pairs, rng = _pairs(70, 9)
+    gold = np.round(rng.random(len(pairs)) * 5, 1).tolist()  # rounded: ties in the gold scores
+    ours = CorrelationEvaluator(pairs, gold, name="sts", write_csv=False)
+    ref = st_eval.CrossEncoderCorrelationEvaluator(pairs, gold, name="sts", write_csv=False)
+    got, want = ours(FakeModel()), ref(FakeModel())
+    assert got == pytest.approx(want, abs=1e-6)
+    assert list(got) == list(want)
+    assert ours.primary_metric == ref.primary_metric == "sts_spearman"
