@@ -24,10 +24,10 @@ _LAZY: dict[str, str] = {
 __all__ = list(_LAZY)
 
 if TYPE_CHECKING:  # pragma: no cover
-    from crossrank import evaluation, losses
-    from crossrank.model import CrossEncoder
-    from crossrank.training.args import TrainingArguments
-    from crossrank.training.trainer import Trainer
+    from crossrank import evaluation, losses  # noqa: F401
+    from crossrank.model import CrossEncoder  # noqa: F401
+    from crossrank.training.args import TrainingArguments  # noqa: F401
+    from crossrank.training.trainer import Trainer  # noqa: F401
 
 
 def __getattr__(name: str) -> Any:

@@ -33,18 +33,20 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the exit status."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra and args.command != "train":
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    args.overrides = extra
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(name)s: %(message)s"
     )
     module = importlib.import_module(f"crossrank.cli.{args.command}")
     try:
         return int(module.run(args) or 0)
-    except (CLIError, ValueError, FileNotFoundError, KeyError, TypeError) as err:
+    except (CLIError, ValueError, FileNotFoundError, ConnectionError) as err:
         if args.verbose:
             raise
-        msg = err.args[0] if isinstance(err, KeyError) and err.args else err
-        print(f"crossrank {args.command}: error: {msg}", file=sys.stderr)
+        print(f"crossrank {args.command}: error: {err}", file=sys.stderr)
         return 2
 
 

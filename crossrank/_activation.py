@@ -1,0 +1,62 @@
+"""The activation applied to logits at prediction time, and its home in ``config.json``.
+
+Stored as ``config.sentence_transformers = {"activation_fn": "torch.nn.modules.activation.Sigmoid"}``,
+the key Sentence Transformers reads too, so both libraries give the same scores for a saved model.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import torch
+from torch import nn
+
+logger = logging.getLogger(__name__)
+
+CONFIG_KEY = "sentence_transformers"
+LEGACY_KEY = "sbert_ce_default_activation_function"
+
+
+def default_device() -> torch.device:
+    """CUDA when available, else Apple MPS, else CPU."""
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def qualified_name(fn: Callable[..., Any]) -> str:
+    cls = fn if isinstance(fn, type) else type(fn)
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def resolve(path: str) -> nn.Module:
+    """Instantiate an activation from its dotted path; only ``torch.*`` classes are accepted."""
+    if not path.startswith("torch."):
+        raise ValueError(
+            f"activation_fn {path!r} in config.json is not a torch class; crossrank only loads torch.* "
+            "activations from a config. Pass activation_fn=... to CrossEncoder to use another one."
+        )
+    module_name, _, cls_name = path.rpartition(".")
+    return getattr(importlib.import_module(module_name), cls_name)()
+
+
+def from_config(config: Any) -> nn.Module:
+    """The activation stored in ``config``, else Sigmoid for one label and Identity for several."""
+    stored = getattr(config, CONFIG_KEY, None)
+    path = stored.get("activation_fn") if isinstance(stored, dict) else None
+    path = path or getattr(config, LEGACY_KEY, None)
+    if path:
+        return resolve(path)
+    return nn.Sigmoid() if config.num_labels == 1 else nn.Identity()
+
+
+def store_in_config(config: Any, fn: Callable[..., Any]) -> None:
+    """Record ``fn`` in ``config`` so a saved model predicts with it after loading."""
+    stored = dict(getattr(config, CONFIG_KEY, None) or {})
+    stored["activation_fn"] = qualified_name(fn)
+    setattr(config, CONFIG_KEY, stored)

@@ -1,0 +1,236 @@
+"""CrossEncoder: a reranker that reads a (query, document) pair through one transformer and scores it.
+
+The saved folder is a plain Hugging Face sequence-classification folder: ``transformers`` loads it as is,
+and the activation lives in ``config.json`` under ``sentence_transformers`` so that Sentence Transformers
+agrees on the scores.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer, PreTrainedModel
+
+from crossrank import _activation, _io
+from crossrank._loading import resolve_model_source
+
+logger = logging.getLogger(__name__)
+
+Pair = tuple[str, str] | list[str]
+
+
+class CrossEncoder(nn.Module):
+    """A reranker: ``predict`` scores (query, document) pairs, ``rank`` orders documents for a query.
+
+    Args:
+        model_name_or_path: a local folder (a Hugging Face sequence-classification checkpoint, a
+            Sentence Transformers cross-encoder folder, or a plain encoder such as BERT, which gets a
+            fresh head) or a Hub id for users with a network.
+        num_labels: outputs of the head; defaults to the checkpoint's, or 1 for a plain encoder.
+        max_length: the longest (query, document) pair in tokens; longer pairs are truncated (longest
+            first) with a warning. Defaults to the tokenizer's limit, capped by the position embeddings.
+        device: ``"cpu"``, ``"cuda"``, ``"cuda:1"``…; defaults to CUDA when available.
+        activation_fn: applied to the logits in ``predict``; defaults to the one stored in the config,
+            else Sigmoid for one label and Identity for several.
+        trust_remote_code, revision, cache_dir, local_files_only: forwarded to ``transformers``.
+
+    Example:
+        >>> model = CrossEncoder("path/to/reranker")  # doctest: +SKIP
+        >>> model.predict([("what is the capital of france", "Paris is the capital of France.")])  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        model_name_or_path: str | os.PathLike[str],
+        num_labels: int | None = None,
+        max_length: int | None = None,
+        device: str | torch.device | None = None,
+        activation_fn: Callable[[torch.Tensor], torch.Tensor] | None = None,
+        trust_remote_code: bool = False,
+        revision: str | None = None,
+        cache_dir: str | None = None,
+        local_files_only: bool = False,
+    ) -> None:
+        super().__init__()
+        source = resolve_model_source(model_name_or_path, local_files_only)
+        hub_kwargs = {"trust_remote_code": trust_remote_code, "revision": revision, "cache_dir": cache_dir,
+                      "local_files_only": local_files_only}
+        config = AutoConfig.from_pretrained(source, **hub_kwargs)
+        has_head = any(a.endswith("ForSequenceClassification") for a in (config.architectures or []))
+        if num_labels is None:
+            num_labels = config.num_labels if has_head else 1
+        if not has_head or config.num_labels != num_labels:
+            logger.info("Initialising a new %d-label classification head on %s", num_labels, source)
+        config.num_labels = num_labels
+        self.model: PreTrainedModel = AutoModelForSequenceClassification.from_pretrained(
+            source, config=config, ignore_mismatched_sizes=has_head, **hub_kwargs
+        )
+        self.tokenizer = AutoTokenizer.from_pretrained(source, **hub_kwargs)
+        self.name_or_path = str(model_name_or_path)
+        self.max_length = max_length if max_length is not None else self._default_max_length()
+        self.activation_fn = activation_fn or _activation.from_config(self.config)
+        self.to(_activation.default_device() if device is None else device)
+
+    from_pretrained = classmethod(lambda cls, *args, **kwargs: cls(*args, **kwargs))
+
+    # ----------------------------------------------------------------- properties
+    @property
+    def config(self) -> Any:
+        return self.model.config
+
+    @property
+    def num_labels(self) -> int:
+        return int(self.model.config.num_labels)
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.model.parameters()).device
+
+    @property
+    def max_length(self) -> int:
+        return self._max_length
+
+    @max_length.setter
+    def max_length(self, value: int) -> None:
+        limit = getattr(self.config, "max_position_embeddings", None)
+        if value < 2 or (limit is not None and value > limit):
+            raise ValueError(
+                f"max_length must be between 2 and the model's {limit} positions; found {value}. "
+                "Pass a smaller max_length."
+            )
+        self._max_length = int(value)
+        self.tokenizer.model_max_length = int(value)
+
+    @property
+    def activation_fn(self) -> Callable[[torch.Tensor], torch.Tensor]:
+        return self._activation_fn
+
+    @activation_fn.setter
+    def activation_fn(self, fn: Callable[[torch.Tensor], torch.Tensor]) -> None:
+        # A plain attribute, not a registered sub-module: it holds no weights.
+        object.__setattr__(self, "_activation_fn", fn)
+        _activation.store_in_config(self.config, fn)
+
+    def _default_max_length(self) -> int:
+        limit = int(getattr(self.config, "max_position_embeddings", 512) or 512)
+        tok_limit = self.tokenizer.model_max_length
+        if tok_limit is None or tok_limit > 100_000:
+            return min(limit, 512)
+        return min(int(tok_limit), limit)
+
+    # ----------------------------------------------------------------- scoring
+    def tokenize(self, pairs: Sequence[Pair], padding: bool = True) -> Any:
+        """Tokenize pairs with this model's tokenizer (truncation longest-first at ``max_length``)."""
+        queries = [p[0] for p in pairs]
+        docs = [p[1] for p in pairs]
+        return self.tokenizer(
+            queries, docs, padding=padding, truncation="longest_first", max_length=self.max_length,
+            return_tensors="pt" if padding else None,
+        )
+
+    def forward(self, **features: torch.Tensor) -> torch.Tensor:
+        """Raw logits (N, num_labels) for tokenized pairs."""
+        return self.model(**features, return_dict=True).logits
+
+    @torch.inference_mode()
+    def predict(
+        self,
+        pairs: Sequence[Pair] | Pair,
+        batch_size: int = 32,
+        activation_fn: Callable[[torch.Tensor], torch.Tensor] | None = None,
+        apply_softmax: bool = False,
+        convert_to_numpy: bool = True,
+        convert_to_tensor: bool = False,
+        show_progress_bar: bool | None = None,
+    ) -> Any:
+        """Score (query, document) pairs.
+
+        Pairs are tokenized once, sorted by length into batches (little padding), scored, and
+        returned in input order as float32. One pair in gives one score (a scalar) out.
+
+        Returns:
+            ``np.ndarray`` (N,) for one label or (N, C) for several; a tensor with
+            ``convert_to_tensor=True``; a list of tensors with ``convert_to_numpy=False``.
+        """
+        from crossrank._predict import check_pairs, score_sorted
+
+        single = _is_single_pair(pairs)
+        pair_list = check_pairs([pairs] if single else pairs)  # type: ignore[list-item]
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer; found {batch_size}.")
+        if show_progress_bar is None:
+            show_progress_bar = logger.getEffectiveLevel() <= logging.INFO and len(pair_list) > 10 * batch_size
+        self.model.eval()
+        logits = score_sorted(self, pair_list, batch_size, show_progress_bar)
+        fn = activation_fn or self.activation_fn
+        scores = fn(logits)
+        if apply_softmax and scores.ndim == 2 and scores.shape[1] > 1:
+            scores = torch.softmax(scores, dim=1)
+        if self.num_labels == 1:
+            scores = scores.view(-1)
+        if convert_to_tensor:
+            out: Any = scores
+        elif convert_to_numpy:
+            out = scores.cpu().numpy()
+        else:
+            out = list(scores)
+        return out[0] if single else out
+
+    def rank(
+        self,
+        query: str,
+        documents: Sequence[str],
+        top_k: int | None = None,
+        return_documents: bool = False,
+        batch_size: int = 32,
+        show_progress_bar: bool | None = None,
+    ) -> list[dict[str, Any]]:
+        """Order ``documents`` by relevance to ``query``: ``[{corpus_id, score[, text]}]``, best first."""
+        if self.num_labels != 1:
+            raise ValueError(f"rank needs a one-label model; this one has {self.num_labels} labels.")
+        scores = self.predict([(query, d) for d in documents], batch_size=batch_size,
+                              show_progress_bar=show_progress_bar)
+        order = np.argsort(-np.asarray(scores), kind="stable")[: top_k if top_k is not None else None]
+        results = []
+        for i in order:
+            item: dict[str, Any] = {"corpus_id": int(i), "score": float(scores[i])}
+            if return_documents:
+                item["text"] = documents[i]
+            results.append(item)
+        return results
+
+    # ----------------------------------------------------------------- saving
+    def save_pretrained(self, path: str | os.PathLike[str], safe_serialization: bool = True) -> Path:
+        """Write a plain Hugging Face folder atomically (temp folder, then rename)."""
+
+        def write(tmp: Path) -> None:
+            _activation.store_in_config(self.config, self.activation_fn)
+            self.model.save_pretrained(tmp, safe_serialization=safe_serialization)
+            self.tokenizer.save_pretrained(tmp)
+
+        return _io.atomic_dir_write(Path(path), write)
+
+    save = save_pretrained
+
+    def push_to_hub(self, repo_id: str, private: bool | None = None, token: str | None = None,
+                    commit_message: str = "Upload crossrank reranker") -> str:
+        """Save to a temporary folder and upload it to the Hugging Face Hub; returns the commit URL."""
+        from crossrank._hub import push_folder
+
+        return push_folder(self, repo_id, private=private, token=token, commit_message=commit_message)
+
+    def __repr__(self) -> str:
+        return (f"CrossEncoder({self.name_or_path!r}, num_labels={self.num_labels}, "
+                f"max_length={self.max_length}, device={str(self.device)!r})")
+
+
+def _is_single_pair(pairs: Any) -> bool:
+    return (isinstance(pairs, (tuple, list)) and len(pairs) == 2
+            and all(isinstance(x, str) for x in pairs))
