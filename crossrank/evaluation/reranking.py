@@ -260,9 +260,31 @@ class RerankingEvaluator(Evaluator):
             The metrics dictionary, keys prefixed with the evaluator name.
         """
         logger.info("RerankingEvaluator: evaluating %s%s", self.name or "the samples", epoch_text(epoch, steps))
-        scored = [item for item in self.lists if any(g > 0 for g in item.gains)]
-        pairs = [(item.query, doc) for item in scored for doc in item.documents]
-        scores = score_pairs(model, pairs, self.batch_size, self.show_progress_bar)
+        scores = score_pairs(model, self.pairs(), self.batch_size, self.show_progress_bar)
+        return self.compute(scores, output_path, epoch, steps)
+
+    def _scored(self) -> list[RankingList]:
+        return [item for item in self.lists if any(g > 0 for g in item.gains)]
+
+    def pairs(self) -> list[tuple[str, str]]:
+        """The (query, document) pairs to score, in the order :meth:`compute` expects their scores."""
+        return [(item.query, doc) for item in self._scored() for doc in item.documents]
+
+    def compute(
+        self, scores: np.ndarray, output_path: str | None = None, epoch: int = -1, steps: int = -1
+    ) -> dict[str, float]:
+        """Metrics from the scores of :meth:`pairs` (lets a caller score several evaluators in one call).
+
+        Args:
+            scores: One score per pair of :meth:`pairs`, same order.
+            output_path: Folder for the CSV log.
+            epoch: Epoch number for the log and CSV.
+            steps: Step number for the log and CSV.
+
+        Returns:
+            The metrics dictionary, keys prefixed with the evaluator name.
+        """
+        scored = self._scored()
         per_query = np.zeros((len(self.lists), 3))
         offset, position = 0, 0
         for row, item in enumerate(self.lists):
@@ -271,6 +293,8 @@ class RerankingEvaluator(Evaluator):
                 per_query[row] = measure(item.gains, chunk, self.at_k, self.ndcg_gains)
                 offset += len(item.documents)
                 position += 1
+        if offset != len(scores):
+            raise ValueError(f"expected {offset} scores for {self.name or 'the samples'}; got {len(scores)}.")
         skipped = len(self.lists) - len(scored)
         if skipped:
             logger.warning(

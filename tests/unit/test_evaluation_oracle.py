@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from crossrank.evaluation import ClassificationEvaluator, CorrelationEvaluator, RerankingEvaluator
+from crossrank.evaluation.beir import BEIRData, BEIREvaluator
 
 pytestmark = pytest.mark.oracle
 
@@ -155,3 +156,59 @@ def test_correlation_matches_reference() -> None:
     assert got == pytest.approx(want, abs=1e-6)
     assert list(got) == list(want)
     assert ours.primary_metric == ref.primary_metric == "sts_spearman"
+
+
+def _toy_beir(seed: int, graded: bool) -> tuple[BEIRData, dict[str, list[str]]]:
+    rng = np.random.default_rng(seed)
+    corpus = {f"d{i}": f"document text number {i}" for i in range(60)}
+    queries = {f"q{i}": f"query {i}" for i in range(12)}
+    qrels: dict[str, dict[str, float]] = {}
+    run: dict[str, list[str]] = {}
+    for q in queries:
+        judged = rng.choice(60, size=8, replace=False)
+        qrels[q] = {f"d{j}": float(rng.integers(1, 4) if graded else 1) for j in judged[:4]}
+        qrels[q].update({f"d{j}": 0.0 for j in judged[4:]})
+        run[q] = [f"d{j}" for j in rng.permutation(60)[:20]]
+    return BEIRData("Toy", corpus, queries, qrels), run
+
+
+@pytest.mark.parametrize("always", [True, False])
+def test_beir_per_dataset_matches_reference_reranking(always: bool) -> None:
+    data, run = _toy_beir(0, graded=False)
+    ours = BEIREvaluator([data], retriever={"Toy": run}, rerank_k=15, always_rerank_positives=always, write_csv=False)
+    samples = [
+        {
+            "query": data.queries[q],
+            "positive": [data.corpus[d] for d, g in data.qrels[q].items() if g > 0],
+            "documents": [data.corpus[d] for d in run[q][:15]],
+        }
+        for q in data.qrels
+    ]
+    ref = st_eval.CrossEncoderRerankingEvaluator(samples, always_rerank_positives=always, name="Toy_R15")
+    got, want = ours(FakeModel()), ref(FakeModel())
+    for key, value in want.items():
+        assert got[key] == pytest.approx(value, abs=1e-6), key
+        assert got[key.replace("Toy_R15", "BEIR_R15_mean")] == pytest.approx(value, abs=1e-6)
+    assert ours.primary_metric == "BEIR_R15_mean_ndcg@10"
+
+
+@pytest.mark.parametrize("graded", [False, True])
+def test_beir_ndcg_matches_ir_measures(graded: bool) -> None:
+    ir_measures = pytest.importorskip("ir_measures")
+    data, run = _toy_beir(1, graded=True)  # grades 1-3; binary mode counts them all as 1
+    gains = "graded" if graded else "binary"
+    evaluator = BEIREvaluator([data], retriever={"Toy": run}, rerank_k=20, ndcg_gains=gains, write_csv=False)
+    model = FakeModel(salt="ir")
+    got = evaluator(model)
+    qrels = [ir_measures.Qrel(q, d, int(g)) for q, judged in data.qrels.items() for d, g in judged.items()]
+    base_run = [ir_measures.ScoredDoc(q, d, float(100 - r)) for q, docs in run.items() for r, d in enumerate(docs)]
+    reranked_run = []
+    for q, judged in data.qrels.items():  # every positive plus the first-stage top 20, as evaluated
+        docs = dict.fromkeys([d for d, g in judged.items() if g > 0] + run[q])
+        for d in docs:
+            reranked_run.append(ir_measures.ScoredDoc(q, d, float(model._score((data.queries[q], data.corpus[d]))[0])))
+    measure = ir_measures.nDCG @ 10 if graded else ir_measures.nDCG(gains={0: 0, 1: 1, 2: 1, 3: 1}) @ 10
+    want_base = ir_measures.calc_aggregate([measure], qrels, base_run)[measure]
+    want = ir_measures.calc_aggregate([measure], qrels, reranked_run)[measure]
+    assert got["Toy_R20_base_ndcg@10"] == pytest.approx(want_base, abs=1e-6)
+    assert got["Toy_R20_ndcg@10"] == pytest.approx(want, abs=1e-6)

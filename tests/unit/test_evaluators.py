@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 from pathlib import Path
@@ -16,6 +17,7 @@ from crossrank.evaluation import (
     RerankingEvaluator,
     SequentialEvaluator,
 )
+from crossrank.evaluation.beir import BEIRData, BEIREvaluator, load_beir_folder
 
 
 class LengthModel:
@@ -162,3 +164,61 @@ def test_sequential_evaluator() -> None:
     assert combined.primary_metric == "sequential_score"
     assert "a_pearson" in got and "b_f1" in got
     assert SequentialEvaluator([first, second])(LengthModel())["sequential_score"] == 1.0
+
+
+def _write_beir(folder: Path, qrels: str) -> Path:
+    folder.mkdir()
+    docs = [{"_id": "d1", "title": "Paris", "text": "capital of france"}, {"_id": "d2", "text": "a cat"},
+            {"_id": "d3", "text": "the moon and the sun"}]
+    (folder / "corpus.jsonl").write_text("\n".join(json.dumps(d) for d in docs) + "\n")
+    queries = [{"_id": "q1", "text": "capital of france"}, {"_id": "q2", "text": "moon"}]
+    (folder / "queries.jsonl").write_text("\n".join(json.dumps(q) for q in queries) + "\n")
+    (folder / "qrels.tsv").write_text(qrels)
+    return folder
+
+
+def test_beir_folder_loading_and_precomputed_run(tmp_path: Path) -> None:
+    folder = _write_beir(tmp_path / "toy", "query-id\tcorpus-id\tscore\nq1\td1\t2\nq2\td3\t1\nq2\td2\t0\n")
+    data = load_beir_folder(folder)
+    assert data.name == "toy"
+    assert data.corpus["d1"] == "Paris capital of france"
+    assert data.qrels == {"q1": {"d1": 2.0}, "q2": {"d3": 1.0, "d2": 0.0}}
+    run = {"toy": {"q1": ["d2", "d1", "d3"], "q2": ["d3", "d2", "d1"]}}
+    model = LengthModel()
+    evaluator = BEIREvaluator([folder], retriever=run, rerank_k=2, name="Toy", write_csv=False)
+    got = evaluator(model)
+    assert model.calls == 1
+    assert got["toy_R2_base_mrr@10"] == pytest.approx((0.5 + 1.0) / 2)
+    assert got["toy_R2_mrr@10"] == 1.0  # the longest text is relevant for both queries
+    assert evaluator.primary_metric == "Toy_R2_mean_ndcg@10"
+    assert got["Toy_R2_mean_ndcg@10"] == got["toy_R2_ndcg@10"]
+
+
+def test_beir_bm25_first_stage(tmp_path: Path) -> None:
+    pytest.importorskip("bm25s")
+    folder = _write_beir(tmp_path / "toy", "query-id\tcorpus-id\tscore\nq1\td1\t1\nq2\td3\t1\n")
+    evaluator = BEIREvaluator([folder], rerank_k=2, write_csv=False)
+    got = evaluator(LengthModel())
+    assert got["toy_R2_base_mrr@10"] == 1.0
+
+
+def test_beir_errors(tmp_path: Path) -> None:
+    folder = _write_beir(tmp_path / "bad", "query-id\tcorpus-id\tscore\nq1\td9\t1\nq1\td8\t1\n")
+    with pytest.raises(ValueError) as info:
+        load_beir_folder(folder)
+    assert str(info.value) == (
+        "bad: the qrels name 2 documents that are not in the corpus (e.g. ['d8', 'd9']); check that the qrels "
+        "and the corpus come from the same dataset."
+    )
+    data = BEIRData("Toy", {"d1": "x"}, {"q1": "y"}, {"q7": {"d1": 1.0}})
+    with pytest.raises(ValueError) as info:
+        BEIREvaluator([data], retriever={"Toy": {}})
+    assert str(info.value) == (
+        "Toy: the qrels name 1 queries that are not in the queries file (e.g. ['q7']); pass the queries file "
+        "of the same split."
+    )
+    with pytest.raises(ValueError) as info:
+        BEIREvaluator([])
+    assert str(info.value) == "BEIREvaluator needs at least one dataset; got none. Pass BEIR folders or BEIRData."
+    with pytest.raises(FileNotFoundError, match=r"^BEIR folder '.*missing' does not exist"):
+        load_beir_folder(tmp_path / "missing")

@@ -1,0 +1,369 @@
+"""BEIR-style evaluation: first-stage retrieval (BM25 or an embedder), rerank the top ``rerank_k``.
+
+A generalisation of the reference's NanoBEIR reranking evaluator to any BEIR-format folder
+(``corpus.jsonl[.gz]``, ``queries.jsonl``, a qrels TSV). Keys per dataset are ``{Dataset}_R{k}_{metric}``
+and the aggregate over datasets is ``{name}_R{k}_{aggregate_key}_{metric}``.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import json
+import logging
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from crossrank.evaluation._csv import append_csv_row
+from crossrank.evaluation._table import format_table
+from crossrank.evaluation.base import Evaluator, epoch_text
+from crossrank.evaluation.reranking import (
+    NdcgGains,
+    RankingList,
+    RerankingEvaluator,
+    first_stage_metrics,
+    score_pairs,
+)
+
+logger = logging.getLogger(__name__)
+
+Retriever = Any  # "bm25", an object with ``encode(texts)``, or a precomputed run {query_id: [doc ids]}
+
+
+@dataclass
+class BEIRData:
+    """One retrieval dataset held in memory.
+
+    Attributes:
+        name: Short name used in metric keys (``"SciFact"``).
+        corpus: Document id -> text.
+        queries: Query id -> text.
+        qrels: Query id -> {document id: relevance grade}.
+    """
+
+    name: str
+    corpus: dict[str, str]
+    queries: dict[str, str]
+    qrels: dict[str, dict[str, float]] = field(default_factory=dict)
+
+
+def _read_jsonl(path: Path) -> list[dict[str, Any]]:
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt", encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+def _first_existing(folder: Path, candidates: Sequence[str], what: str) -> Path:
+    for candidate in candidates:
+        if (folder / candidate).is_file():
+            return folder / candidate
+    raise FileNotFoundError(
+        f"no {what} file in {folder}: looked for {', '.join(candidates)}. Pass the file name explicitly."
+    )
+
+
+def read_qrels(path: Path) -> dict[str, dict[str, float]]:
+    """Read a qrels TSV (header ``query-id corpus-id score`` or a TREC 4-column file without header)."""
+    qrels: dict[str, dict[str, float]] = {}
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = [row for row in csv.reader(handle, delimiter="\t") if row]
+    if rows and not _is_number(rows[0][-1]):
+        rows = rows[1:]  # header
+    for number, row in enumerate(rows, start=1):
+        if len(row) == 4:  # TREC: qid 0 docid grade
+            row = [row[0], row[2], row[3]]
+        if len(row) != 3 or not _is_number(row[2]):
+            raise ValueError(
+                f"{path}, row {number}: expected 'query-id<TAB>corpus-id<TAB>score'; got {row!r}."
+            )
+        qrels.setdefault(row[0], {})[row[1]] = float(row[2])
+    return qrels
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def load_beir_folder(
+    path: str | os.PathLike[str],
+    split: str = "test",
+    name: str | None = None,
+    queries_file: str | None = None,
+    qrels_file: str | None = None,
+    include_title: bool = True,
+) -> BEIRData:
+    """Load a BEIR-format folder.
+
+    Looks for ``corpus.jsonl[.gz]``, ``queries.jsonl`` (or ``queries_file``) and qrels at
+    ``qrels/{split}.tsv``, ``qrels_{split}.tsv`` or ``qrels.tsv`` (or ``qrels_file``). Corpus rows need
+    ``_id`` and ``text`` (``title`` is prepended when ``include_title``); query rows need ``_id`` and ``text``.
+
+    Args:
+        path: The folder.
+        split: Which qrels split to read.
+        name: Name used in metric keys (default: the folder name).
+        queries_file: Queries file inside the folder, if not ``queries.jsonl``.
+        qrels_file: Qrels file inside the folder, if not one of the usual names.
+        include_title: Prepend a document's title to its text.
+
+    Returns:
+        The dataset, with every qrels document checked against the corpus.
+    """
+    folder = Path(path).expanduser()
+    if not folder.is_dir():
+        raise FileNotFoundError(f"BEIR folder {str(folder)!r} does not exist; pass a folder with corpus and qrels.")
+    corpus_path = _first_existing(folder, ["corpus.jsonl", "corpus.jsonl.gz"], "corpus")
+    queries_path = _first_existing(folder, [queries_file or "queries.jsonl"], "queries")
+    qrels_names = [qrels_file] if qrels_file else [f"qrels/{split}.tsv", f"qrels_{split}.tsv", "qrels.tsv"]
+    qrels_path = _first_existing(folder, qrels_names, "qrels")
+    corpus = {}
+    for row in _read_jsonl(corpus_path):
+        title = (row.get("title") or "").strip() if include_title else ""
+        corpus[str(row["_id"])] = f"{title} {row['text']}".strip() if title else row["text"]
+    queries = {str(row["_id"]): row["text"] for row in _read_jsonl(queries_path)}
+    data = BEIRData(name or folder.name, corpus, queries, read_qrels(qrels_path))
+    check_qrels(data)
+    return data
+
+
+def check_qrels(data: BEIRData) -> None:
+    """Raise when the qrels name documents or queries that the dataset does not have."""
+    unknown_docs = sorted({d for judged in data.qrels.values() for d in judged if d not in data.corpus})
+    if unknown_docs:
+        raise ValueError(
+            f"{data.name}: the qrels name {len(unknown_docs)} documents that are not in the corpus "
+            f"(e.g. {unknown_docs[:3]}); check that the qrels and the corpus come from the same dataset."
+        )
+    unknown_queries = sorted(q for q in data.qrels if q not in data.queries)
+    if unknown_queries:
+        raise ValueError(
+            f"{data.name}: the qrels name {len(unknown_queries)} queries that are not in the queries file "
+            f"(e.g. {unknown_queries[:3]}); pass the queries file of the same split."
+        )
+
+
+def bm25_search(data: BEIRData, query_ids: Sequence[str], k: int) -> dict[str, list[str]]:
+    """Top-``k`` document ids per query by BM25 (the ``bm25s`` package, English stopwords)."""
+    try:
+        import bm25s
+    except ImportError as err:
+        raise ImportError(
+            "BM25 first-stage retrieval needs the bm25s package: pip install 'crossrank[bm25]' (or bm25s)."
+        ) from err
+    doc_ids = list(data.corpus)
+    retriever = bm25s.BM25()
+    retriever.index(bm25s.tokenize([data.corpus[d] for d in doc_ids], stopwords="en", show_progress=False),
+                    show_progress=False)
+    tokens = bm25s.tokenize([data.queries[q] for q in query_ids], stopwords="en", show_progress=False)
+    found, _ = retriever.retrieve(tokens, k=min(k, len(doc_ids)), show_progress=False)
+    return {q: [doc_ids[i] for i in row] for q, row in zip(query_ids, np.asarray(found))}
+
+
+def dense_search(
+    data: BEIRData, query_ids: Sequence[str], k: int, embedder: Any, chunk: int = 1024
+) -> dict[str, list[str]]:
+    """Top-``k`` document ids per query by dot product of ``embedder.encode`` vectors (chunked)."""
+    doc_ids = list(data.corpus)
+    docs = np.asarray(embedder.encode([data.corpus[d] for d in doc_ids]), dtype=np.float32)
+    queries = np.asarray(embedder.encode([data.queries[q] for q in query_ids]), dtype=np.float32)
+    k = min(k, len(doc_ids))
+    run: dict[str, list[str]] = {}
+    for start in range(0, len(query_ids), chunk):
+        sims = queries[start : start + chunk] @ docs.T
+        top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+        for row, candidates in enumerate(top):
+            order = candidates[np.argsort(-sims[row, candidates], kind="stable")]
+            run[query_ids[start + row]] = [doc_ids[i] for i in order]
+    return run
+
+
+def build_lists(
+    data: BEIRData, run: Mapping[str, Sequence[str]], rerank_k: int, at_k: int, always_rerank_positives: bool,
+    ndcg_gains: NdcgGains,
+) -> list[RankingList]:
+    """One :class:`RankingList` per judged query with a positive: first-stage top ``rerank_k`` plus grades."""
+    lists = []
+    for query_id, judged in data.qrels.items():
+        positives = [d for d, grade in judged.items() if grade > 0]
+        if not positives:
+            continue
+        if query_id not in run:
+            raise ValueError(f"{data.name}: the first-stage run has no ranking for query {query_id!r}.")
+        ranked = list(run[query_id])[:rerank_k]
+        ranked_set = set(ranked)
+        grade = {d: max(g, 0.0) for d, g in judged.items()}
+        ranked_gains = [grade.get(d, 0.0) for d in ranked]
+        missing = [grade[d] for d in positives if d not in ranked_set]
+        base = first_stage_metrics(ranked_gains, missing, at_k, ndcg_gains)
+        positive_set = set(positives)
+        doc_ids = positives + [d for d in ranked if d not in positive_set] if always_rerank_positives else ranked
+        lists.append(
+            RankingList(
+                data.queries[query_id], [data.corpus[d] for d in doc_ids], [grade.get(d, 0.0) for d in doc_ids],
+                base, len(positives),
+            )
+        )
+    return lists
+
+
+class BEIREvaluator(Evaluator):
+    """Rerank a first-stage retrieval on BEIR-format datasets and report base vs reranked metrics.
+
+    Inputs:
+
+    ======================  ==================================================================
+    argument                meaning
+    ======================  ==================================================================
+    ``datasets``            BEIR folders (paths) or :class:`BEIRData` objects
+    ``retriever``           ``"bm25"`` (default, needs ``bm25s``), an object with
+                            ``encode(texts) -> array`` (e.g. :class:`crossrank.embedder.Embedder`),
+                            or a precomputed run ``{dataset name: {query id: [doc ids]}}``
+    ``rerank_k``            how many first-stage documents to rerank
+    ``ndcg_gains``          ``"binary"`` (reference) or ``"graded"`` (qrels grades are gains)
+    ======================  ==================================================================
+
+    Per dataset: ``{Dataset}_R{rerank_k}_map``, ``_mrr@{at_k}``, ``_ndcg@{at_k}`` and their ``base_*``
+    (first-stage order). Aggregated: ``{name}_R{rerank_k}_{aggregate_key}_*``; primary metric
+    ``{name}_R{rerank_k}_mean_ndcg@{at_k}``. Judged queries without a relevant document are skipped (the
+    count is logged). All datasets are scored in one ``model.predict`` call.
+
+    Example:
+        >>> data = BEIRData("Toy", {"d1": "paris is in france", "d2": "cats"}, {"q1": "france"}, {"q1": {"d1": 1}})
+        >>> evaluator = BEIREvaluator([data], retriever={"Toy": {"q1": ["d2", "d1"]}})
+        >>> evaluator.primary_metric
+        'BEIR_R100_mean_ndcg@10'
+    """
+
+    def __init__(
+        self,
+        datasets: Sequence[str | os.PathLike[str] | BEIRData],
+        retriever: Retriever = "bm25",
+        rerank_k: int = 100,
+        at_k: int = 10,
+        always_rerank_positives: bool = True,
+        ndcg_gains: NdcgGains = "binary",
+        split: str = "test",
+        name: str = "BEIR",
+        batch_size: int = 32,
+        show_progress_bar: bool = False,
+        write_csv: bool = True,
+        aggregate_fn: Callable[[list[float]], float] = np.mean,
+        aggregate_key: str = "mean",
+    ) -> None:
+        """Load the datasets and run the first stage once (the model is not called here).
+
+        Args:
+            datasets: Folders or :class:`BEIRData` objects.
+            retriever: ``"bm25"``, an embedder with ``encode``, or a precomputed run per dataset name.
+            rerank_k: First-stage depth to rerank.
+            at_k: Cut-off for MRR and NDCG.
+            always_rerank_positives: Also score relevant documents that the first stage missed.
+            ndcg_gains: ``"binary"`` or ``"graded"``.
+            split: Qrels split to read from folders.
+            name: Prefix of the aggregate keys.
+            batch_size: Batch size of the scoring call.
+            show_progress_bar: Progress bar while scoring.
+            write_csv: Append CSV rows under ``output_path``.
+            aggregate_fn: Combines the per-dataset values.
+            aggregate_key: Names the aggregate in keys.
+        """
+        if not datasets:
+            raise ValueError("BEIREvaluator needs at least one dataset; got none. Pass BEIR folders or BEIRData.")
+        if ndcg_gains not in ("binary", "graded"):
+            raise ValueError(f"ndcg_gains must be 'binary' or 'graded'; got {ndcg_gains!r}.")
+        self.rerank_k, self.at_k, self.ndcg_gains = rerank_k, at_k, ndcg_gains
+        self.always_rerank_positives = always_rerank_positives
+        self.batch_size, self.show_progress_bar, self.write_csv = batch_size, show_progress_bar, write_csv
+        self.aggregate_fn, self.aggregate_key = aggregate_fn, aggregate_key
+        self.name = f"{name}_R{rerank_k:d}_{aggregate_key}"
+        self.primary_metric = self.prefixed(f"ndcg@{at_k}")
+        self.greater_is_better = True
+        self.csv_file = f"BEIREvaluator_{name}_{aggregate_key}_results_@{at_k}.csv"
+        self.datasets = [d if isinstance(d, BEIRData) else load_beir_folder(d, split=split) for d in datasets]
+        self.evaluators = [self._evaluator_for(data, retriever) for data in self.datasets]
+
+    def _evaluator_for(self, data: BEIRData, retriever: Retriever) -> RerankingEvaluator:
+        check_qrels(data)
+        query_ids = [q for q, judged in data.qrels.items() if any(g > 0 for g in judged.values())]
+        skipped = len(data.qrels) - len(query_ids)
+        if skipped:
+            logger.info("%s: skipping %d judged queries without a relevant document.", data.name, skipped)
+        if not query_ids:
+            raise ValueError(f"{data.name}: no query has a relevant document in the qrels; nothing to evaluate.")
+        if isinstance(retriever, Mapping):
+            if data.name not in retriever:
+                raise ValueError(
+                    f"the precomputed run has no entry for dataset {data.name!r}; it has {sorted(retriever)}."
+                )
+            run = retriever[data.name]
+        elif isinstance(retriever, str):
+            if retriever != "bm25":
+                raise ValueError(f"retriever must be 'bm25', an embedder or a run; got {retriever!r}.")
+            run = bm25_search(data, query_ids, self.rerank_k)
+        elif hasattr(retriever, "encode"):
+            run = dense_search(data, query_ids, self.rerank_k, retriever)
+        else:
+            raise TypeError(f"retriever must be 'bm25', an object with encode(texts) or a run; got {type(retriever)}.")
+        lists = build_lists(data, run, self.rerank_k, self.at_k, self.always_rerank_positives, self.ndcg_gains)
+        return RerankingEvaluator.from_ranking_lists(
+            lists, at_k=self.at_k, always_rerank_positives=self.always_rerank_positives,
+            name=f"{data.name}_R{self.rerank_k}", batch_size=self.batch_size,
+            show_progress_bar=self.show_progress_bar, write_csv=self.write_csv, ndcg_gains=self.ndcg_gains,
+        )
+
+    def __call__(
+        self, model: Any, output_path: str | None = None, epoch: int = -1, steps: int = -1
+    ) -> dict[str, float]:
+        """Score every dataset's pairs in one call; return per-dataset and aggregated metrics.
+
+        Args:
+            model: Anything with ``predict(pairs, batch_size=…, convert_to_numpy=True, show_progress_bar=…)``.
+            output_path: Folder for the CSV logs.
+            epoch: Epoch number for the log and CSV.
+            steps: Step number for the log and CSV.
+
+        Returns:
+            Per-dataset keys followed by the aggregate keys.
+        """
+        logger.info("BEIREvaluator: evaluating %s%s", [d.name for d in self.datasets], epoch_text(epoch, steps))
+        pair_lists = [evaluator.pairs() for evaluator in self.evaluators]
+        scores = score_pairs(model, [p for pairs in pair_lists for p in pairs], self.batch_size, self.show_progress_bar)
+        results: dict[str, float] = {}
+        per_metric: dict[str, list[float]] = {}
+        offset = 0
+        for evaluator, pairs in zip(self.evaluators, pair_lists):
+            metrics = evaluator.compute(scores[offset : offset + len(pairs)], output_path, epoch, steps)
+            offset += len(pairs)
+            for key, value in metrics.items():
+                results[key] = value
+                per_metric.setdefault(key.removeprefix(f"{evaluator.name}_"), []).append(value)
+        aggregate = {metric: float(self.aggregate_fn(values)) for metric, values in per_metric.items()}
+        self._log_and_write(aggregate, output_path, epoch, steps)
+        results.update(self.prefix_metrics(aggregate))
+        return results
+
+    def _log_and_write(self, aggregate: dict[str, float], output_path: str | None, epoch: int, steps: int) -> None:
+        names = ["map", f"mrr@{self.at_k}", f"ndcg@{self.at_k}"]
+        rows = [[n.upper(), aggregate[f"base_{n}"], aggregate[n]] for n in names]
+        logger.info("%s over %d datasets:\n%s", self.name, len(self.datasets),
+                    format_table(["metric", "base", "reranked"], rows))
+        if output_path is not None and self.write_csv:
+            headers = ["epoch", "steps", "MAP", f"MRR@{self.at_k}", f"NDCG@{self.at_k}"]
+            append_csv_row(output_path, self.csv_file, headers, [epoch, steps, *(aggregate[n] for n in names)])
+
+    def get_config_dict(self) -> dict[str, Any]:
+        """Settings for the model card."""
+        config: dict[str, Any] = {"datasets": [d.name for d in self.datasets], "rerank_k": self.rerank_k,
+                                  "at_k": self.at_k, "always_rerank_positives": self.always_rerank_positives}
+        if self.ndcg_gains != "binary":
+            config["ndcg_gains"] = self.ndcg_gains
+        return config
