@@ -185,7 +185,8 @@ def dataset_statistics(dataset: Any, name: str, dataset_id: str | None = None) -
     measured = dataset.select(range(min(num_rows, STATS_ROWS))) if hasattr(dataset, "select") else dataset
     table = measured.to_dict() if hasattr(measured, "to_dict") else {}
     column_names = list(getattr(dataset, "column_names", table.keys()))
-    columns = [(c, _kind_of_column(table.get(c, [])), _column_summary(table.get(c, []))) for c in column_names]
+    columns = [(c, " / ".join(sorted({_kind(v) for v in table.get(c, [])})) or "empty",
+                _column_summary(table.get(c, []))) for c in column_names]
     label = next((c for c in column_names if c in LABEL_COLUMNS), None)
     examples = [
         {c: _cell(table[c][i]) for c in column_names} for i in range(min(EXAMPLE_ROWS, len(measured)))
@@ -195,11 +196,6 @@ def dataset_statistics(dataset: Any, name: str, dataset_id: str | None = None) -
         label_column=label, label_distribution=_label_distribution(table[label]) if label else "",
         rows_measured=len(measured),
     )
-
-
-def _kind_of_column(values: list[Any]) -> str:
-    kinds = sorted({_kind(v) for v in values})
-    return " / ".join(kinds) if kinds else "empty"
 
 
 def non_default_hyperparameters(args: Any) -> dict[str, Any]:
@@ -402,7 +398,7 @@ def _description(card: ModelCardData) -> str:
            "candidates of a first-stage retriever (BM25 or an embedding model) for search and question answering.")
     if card.num_labels > 1:
         use = f"It reads a pair of texts together and scores each of its {card.num_labels} classes."
-    return f"A [crossrank](https://github.com/crossrank/crossrank) cross-encoder{origin}{on_data}. {use}"
+    return f"A crossrank cross-encoder{origin}{on_data}. {use}"
 
 
 def _crossrank_usage(card: ModelCardData) -> str:
@@ -583,9 +579,10 @@ def write_model_card(
     elif evaluator_metrics is not None and not card.evaluation:
         card.evaluation = evaluation_results([], evaluator_metrics)
     if plots and card.log_history and not card.training_curves:
-        metric = next((f"eval_{r.primary_metric}" for r in card.evaluation if r.primary_metric), None)
+        metric = next((r.primary_metric for r in card.evaluation if r.primary_metric), card.metric_for_best_model)
+        metric = metric if metric is None or metric.startswith("eval_") else f"eval_{metric}"
         card.training_curves, card.training_curves_note = model_card_plots.draw_training_curves(
-            folder, card.log_history, metric or card.metric_for_best_model)
+            folder, card.log_history, metric)
     if card.framework_versions is None:
         card.framework_versions = framework_versions()
     path = folder / "README.md"
