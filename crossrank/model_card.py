@@ -293,6 +293,9 @@ def fill_from_trainer(card: ModelCardData, trainer: Any, evaluator_metrics: Mapp
     fill_from_model(card, trainer.cross_encoder)
     if trainer.train_dataset is not None and not card.dataset_stats:
         for name, dataset_id, dataset in _named_datasets(trainer.train_dataset, card.train_datasets, "train"):
+            if not (hasattr(dataset, "__len__") and hasattr(dataset, "to_dict")):  # e.g. an IterableDataset
+                logger.info("No statistics for training dataset %r: it has no length.", name)
+                continue
             card.dataset_stats.append(dataset_statistics(dataset, name, dataset_id))
     loss = trainer.loss
     card.loss_name = type(loss).__name__
@@ -591,8 +594,6 @@ def write_model_card(
     return path
 
 
-__all__ = [
-    "DatasetStats", "EvaluationResult", "ModelCardData", "dataset_statistics", "evaluation_results",
-    "fill_from_model", "fill_from_trainer", "framework_versions", "non_default_hyperparameters",
-    "render_model_card", "write_model_card",
-]
+__all__ = ["DatasetStats", "EvaluationResult", "ModelCardData", "dataset_statistics", "evaluation_results",
+           "fill_from_model", "fill_from_trainer", "framework_versions", "non_default_hyperparameters",
+           "render_model_card", "write_model_card"]
