@@ -14,11 +14,11 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 WORDS = (
-    "the a an of to in is was what who where when how why which does do did are were be by for on with "
-    "as at from and or not it its this that these those he she they we you i his her their our your "
-    "paris france capital city river country population people year born died war king queen music song "
-    "film movie book author water fire earth sun moon star planet cat dog animal plant tree food apple "
-    "computer science physics math number first second last name called known largest small big new old"
+    "the a an of to in is was what who where when how why which does do did are were be by for on with as "
+    "at from and or not it its this that these those he she they we you i his her their our your paris "
+    "france capital city river country population people year born died war king queen music song film "
+    "movie book author water fire earth sun moon star planet cat dog animal plant tree food apple computer "
+    "science physics math number first second last name called known largest small big new old"
 ).split()
 
 
