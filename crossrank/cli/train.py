@@ -151,6 +151,9 @@ def run(args: argparse.Namespace) -> int:
     after = evaluator(model) if evaluator else {}
     out = Path(config.get("output") or Path(training_args.output_dir) / "final")
     model.save_pretrained(out)
+    from crossrank.model_card import write_model_card
+
+    write_model_card(out, trainer=trainer, evaluator_metrics=after or None)
     (out.parent / f"{out.name}-metrics.json").write_text(json.dumps({"before": before, "after": after}, indent=2))
     print(f"\nSaved the trained reranker to {out}")
     if evaluator:

