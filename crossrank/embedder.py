@@ -1,0 +1,325 @@
+"""Bi-encoder ``Embedder`` used for retrieval and hard-negative mining.
+
+Loads Sentence Transformers embedding folders (``modules.json`` listing a Transformer, a Pooling module
+with mean / CLS / max / last-token / mean-sqrt-len pooling, and an optional Normalize module) as well as
+plain Hugging Face encoders (mean pooling). Texts are tokenized once, sorted by token length, padded per
+batch and run under ``torch.inference_mode``; an optional on-disk cache stores embeddings keyed by the
+model, the prompt and the texts.
+
+Example:
+    >>> emb = Embedder("path/to/all-MiniLM-L6-v2")  # doctest: +SKIP
+    >>> emb.encode(["a cat", "a dog"]).shape  # doctest: +SKIP
+    (2, 384)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import torch
+
+logger = logging.getLogger(__name__)
+
+PoolingMode = Literal["mean", "cls", "max", "lasttoken", "mean_sqrt_len"]
+_POOLING_KEYS: dict[str, PoolingMode] = {
+    "pooling_mode_mean_tokens": "mean",
+    "pooling_mode_cls_token": "cls",
+    "pooling_mode_max_tokens": "max",
+    "pooling_mode_lasttoken": "lasttoken",
+    "pooling_mode_mean_sqrt_len_tokens": "mean_sqrt_len",
+}
+_KNOWN_MODULES = ("Transformer", "Pooling", "Normalize")
+
+
+@dataclass
+class EmbedderLayout:
+    """What an embedding folder declares: where the encoder lives and how to pool and normalise."""
+
+    transformer_path: Path
+    pooling: PoolingMode = "mean"
+    normalize: bool = False
+    max_length: int | None = None
+    do_lower_case: bool = False
+    include_prompt: bool = True
+    prompts: dict[str, str] | None = None
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    with open(path, encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+def _pooling_from_config(config: dict[str, Any], path: Path) -> PoolingMode:
+    if isinstance(config.get("pooling_mode"), str):
+        mode = config["pooling_mode"].replace("_token", "").replace("_tokens", "")
+        mode = {"lasttoken": "lasttoken", "last": "lasttoken", "weightedmean": "weighted"}.get(mode, mode)
+        if mode in _POOLING_KEYS.values():
+            return mode  # type: ignore[return-value]
+    active = [mode for key, mode in _POOLING_KEYS.items() if config.get(key)]
+    if len(active) != 1:
+        raise ValueError(
+            f"Pooling config {path} must enable exactly one of {sorted(_POOLING_KEYS)}; found {active or 'none'}. "
+            "Concatenated or weighted pooling is not supported by crossrank.Embedder."
+        )
+    return active[0]
+
+
+def read_layout(folder: Path) -> EmbedderLayout:
+    """Read ``modules.json`` (if present) and the configs it points to.
+
+    Args:
+        folder: a local model folder.
+
+    Returns:
+        The folder's layout; a plain Hugging Face folder gets mean pooling without normalisation.
+
+    Raises:
+        ValueError: when ``modules.json`` lists a module crossrank cannot run (e.g. Dense).
+    """
+    modules_file = folder / "modules.json"
+    if not modules_file.is_file():
+        return EmbedderLayout(transformer_path=folder)
+    layout = EmbedderLayout(transformer_path=folder)
+    for module in _read_json(modules_file):
+        kind = str(module.get("type", "")).rsplit(".", 1)[-1]
+        sub = folder / module.get("path", "")
+        if kind not in _KNOWN_MODULES:
+            raise ValueError(
+                f"{modules_file} lists module type {module.get('type')!r}; crossrank.Embedder supports only "
+                f"{', '.join(_KNOWN_MODULES)}. Remove the module or embed with the library that wrote the folder."
+            )
+        if kind == "Transformer":
+            layout.transformer_path = sub
+            for name in ("sentence_bert_config.json", "sentence_transformers_config.json"):
+                if (sub / name).is_file():
+                    cfg = _read_json(sub / name)
+                    layout.max_length = cfg.get("max_seq_length")
+                    layout.do_lower_case = bool(cfg.get("do_lower_case", False))
+                    break
+        elif kind == "Pooling":
+            cfg = _read_json(sub / "config.json") if (sub / "config.json").is_file() else {}
+            layout.pooling = _pooling_from_config(cfg, sub / "config.json")
+            layout.include_prompt = bool(cfg.get("include_prompt", True))
+        else:
+            layout.normalize = True
+    st_config = folder / "config_sentence_transformers.json"
+    if st_config.is_file():
+        layout.prompts = _read_json(st_config).get("prompts") or None
+    return layout
+
+
+def pool(hidden: torch.Tensor, mask: torch.Tensor, mode: PoolingMode) -> torch.Tensor:
+    """Pool token states ``(B, T, H)`` into sentence vectors ``(B, H)`` under attention ``mask`` ``(B, T)``.
+
+    Args:
+        hidden: last hidden states.
+        mask: 1 for real tokens, 0 for padding (right padding assumed for ``lasttoken``).
+        mode: pooling mode.
+
+    Returns:
+        The pooled embeddings.
+    """
+    if mode == "cls":
+        return hidden[:, 0]
+    maskf = mask.unsqueeze(-1).to(hidden.dtype)
+    if mode == "max":
+        return hidden.masked_fill(maskf == 0, -1e9).max(dim=1).values
+    if mode == "lasttoken":
+        last = (mask.sum(dim=1) - 1).clamp(min=0)
+        return hidden[torch.arange(hidden.size(0)), last]
+    summed = (hidden * maskf).sum(dim=1)
+    counts = maskf.sum(dim=1).clamp(min=1e-9)
+    return summed / (counts if mode == "mean" else counts.sqrt())
+
+
+def cache_key(model_id: str, prompt: str | None, texts: Sequence[str], extra: str = "") -> str:
+    """A sha256 over the model identity, the prompt and the texts: the on-disk cache key."""
+    digest = hashlib.sha256(usedforsecurity=False)
+    digest.update(repr((model_id, prompt, extra, len(texts))).encode())
+    for text in texts:
+        digest.update(text.encode("utf-8", "surrogatepass"))
+        digest.update(b"\x00")
+    return digest.hexdigest()
+
+
+class Embedder:
+    """A bi-encoder: text in, one vector per text out.
+
+    Args:
+        model_name_or_path: a local folder (Sentence Transformers layout or plain Hugging Face encoder).
+        device: torch device; CPU by default (CUDA when available).
+        max_length: token limit; defaults to the folder's ``max_seq_length`` or the model's maximum.
+        pooling: override the folder's pooling mode.
+        normalize: whether the folder declares a Normalize module (``encode`` normalises by default anyway).
+
+    Raises:
+        FileNotFoundError: when the folder does not exist.
+    """
+
+    def __init__(
+        self,
+        model_name_or_path: str | os.PathLike[str],
+        device: str | None = None,
+        max_length: int | None = None,
+        pooling: PoolingMode | None = None,
+        normalize: bool | None = None,
+    ) -> None:
+        folder = Path(model_name_or_path)
+        if not folder.is_dir():
+            raise FileNotFoundError(
+                f"Embedding model folder {str(folder)!r} not found: expected a local folder with config.json "
+                "(crossrank does not download models; save it locally first)."
+            )
+        from transformers import AutoModel, AutoTokenizer
+
+        layout = read_layout(folder)
+        self.model_id = str(folder.resolve())
+        self.layout = layout
+        self.pooling: PoolingMode = pooling or layout.pooling
+        self.normalize_output = layout.normalize if normalize is None else normalize
+        self.prompts: dict[str, str] = dict(layout.prompts or {})
+        self.tokenizer = AutoTokenizer.from_pretrained(str(layout.transformer_path))
+        if layout.do_lower_case and hasattr(self.tokenizer, "do_lower_case"):
+            self.tokenizer.do_lower_case = True
+        self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        self.model = AutoModel.from_pretrained(str(layout.transformer_path)).to(self.device).eval()
+        limits = [getattr(self.model.config, "max_position_embeddings", None), layout.max_length, max_length]
+        tok_limit = getattr(self.tokenizer, "model_max_length", None)
+        if tok_limit and tok_limit < 1_000_000:
+            limits.append(tok_limit)
+        self.max_length = int(max_length or min((x for x in limits if x), default=512))
+
+    def get_embedding_dimension(self) -> int:
+        """The size of one embedding vector."""
+        return int(self.model.config.hidden_size)
+
+    def _tokenize(self, texts: Sequence[str]) -> list[list[int]]:
+        if self.layout.do_lower_case:
+            texts = [t.lower() for t in texts]
+        encoded = self.tokenizer(list(texts), truncation=True, max_length=self.max_length, padding=False)
+        return encoded["input_ids"]
+
+    def _prompt_length(self, prompt: str | None) -> int:
+        if not prompt or self.layout.include_prompt:
+            return 0
+        ids = self._tokenize([prompt])[0]
+        return max(len(ids) - 1, 0)  # the trailing special token is not part of the prompt
+
+    def _forward(self, batch: list[list[int]], prompt_length: int) -> torch.Tensor:
+        width = max(len(ids) for ids in batch)
+        pad_id = self.tokenizer.pad_token_id or 0
+        ids = np.full((len(batch), width), pad_id, dtype=np.int64)
+        mask = np.zeros((len(batch), width), dtype=np.int64)
+        for row, seq in enumerate(batch):
+            ids[row, : len(seq)] = seq
+            mask[row, : len(seq)] = 1
+        input_ids = torch.from_numpy(ids).to(self.device)
+        attention = torch.from_numpy(mask).to(self.device)
+        hidden = self.model(input_ids=input_ids, attention_mask=attention).last_hidden_state
+        if prompt_length:
+            attention = attention.clone()
+            attention[:, :prompt_length] = 0
+        return pool(hidden, attention, self.pooling).float()
+
+    def _run(self, texts: list[str], batch_size: int, prompt: str | None, progress: bool) -> torch.Tensor:
+        from tqdm.auto import tqdm
+
+        token_ids = self._tokenize([prompt + t for t in texts] if prompt else texts)
+        order = sorted(range(len(texts)), key=lambda i: -len(token_ids[i]))
+        prompt_length = self._prompt_length(prompt)
+        out = torch.empty((len(texts), self.get_embedding_dimension()), dtype=torch.float32)
+        starts = range(0, len(order), batch_size)
+        with torch.inference_mode():
+            for start in tqdm(starts, desc="Encoding", disable=not progress, total=len(starts)):
+                rows = order[start : start + batch_size]
+                vectors = self._forward([token_ids[i] for i in rows], prompt_length)
+                out[torch.tensor(rows)] = vectors.cpu()
+        return out
+
+    def encode(
+        self,
+        texts: str | Sequence[str],
+        batch_size: int = 32,
+        normalize: bool = True,
+        prompt: str | None = None,
+        prompt_name: str | None = None,
+        show_progress_bar: bool | None = None,
+        convert_to_numpy: bool = True,
+        cache_folder: str | os.PathLike[str] | None = None,
+    ) -> np.ndarray | torch.Tensor:
+        """Embed ``texts`` (length-sorted batches, tokenized once, no gradients).
+
+        Args:
+            texts: one text or a sequence of texts.
+            batch_size: texts per forward pass.
+            normalize: L2-normalise the vectors (cosine similarity becomes a dot product); a folder with a
+                Normalize module always normalises.
+            prompt: a string prepended to every text; overrides ``prompt_name``.
+            prompt_name: key into the folder's ``prompts`` (``config_sentence_transformers.json``).
+            show_progress_bar: tqdm bar; by default shown when logging is at INFO or below.
+            convert_to_numpy: return ``np.ndarray`` (float32) instead of a CPU ``torch.Tensor``.
+            cache_folder: when set, embeddings are stored as ``emb_{sha256}.npy`` and reused.
+
+        Returns:
+            ``(N, D)`` embeddings, or ``(D,)`` for a single string.
+
+        Raises:
+            ValueError: on a bad ``batch_size``, an unknown ``prompt_name`` or non-string texts.
+        """
+        single = isinstance(texts, str)
+        items = [texts] if single else list(texts)
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer, got {batch_size}.")
+        bad = next((t for t in items if not isinstance(t, str)), None)
+        if bad is not None:
+            raise ValueError(f"encode expects strings, found {type(bad).__name__}: {bad!r}. Convert with str().")
+        prompt = self._resolve_prompt(prompt, prompt_name)
+        if show_progress_bar is None:
+            show_progress_bar = logger.getEffectiveLevel() <= logging.INFO and len(items) > 10 * batch_size
+        vectors = self._cached_run(items, batch_size, prompt, bool(show_progress_bar), cache_folder)
+        if normalize or self.normalize_output:
+            vectors = torch.nn.functional.normalize(vectors, p=2, dim=1)
+        result: np.ndarray | torch.Tensor = vectors.numpy() if convert_to_numpy else vectors
+        return result[0] if single else result
+
+    def _resolve_prompt(self, prompt: str | None, prompt_name: str | None) -> str | None:
+        if prompt is not None or prompt_name is None:
+            return prompt or None
+        if prompt_name not in self.prompts:
+            raise ValueError(
+                f"prompt_name {prompt_name!r} is not one of the model's prompts {sorted(self.prompts)}; "
+                "pass prompt='...' instead or add it to config_sentence_transformers.json."
+            )
+        return self.prompts[prompt_name] or None
+
+    def _cached_run(
+        self,
+        items: list[str],
+        batch_size: int,
+        prompt: str | None,
+        progress: bool,
+        cache_folder: str | os.PathLike[str] | None,
+    ) -> torch.Tensor:
+        if not items:
+            return torch.empty((0, self.get_embedding_dimension()), dtype=torch.float32)
+        if cache_folder is None:
+            return self._run(items, batch_size, prompt, progress)
+        extra = f"{self.pooling}|{self.max_length}|{self.normalize_output}"
+        path = Path(cache_folder) / f"emb_{cache_key(self.model_id, prompt, items, extra)}.npy"
+        if path.is_file():
+            logger.info("Loaded %d cached embeddings from %s", len(items), path)
+            return torch.from_numpy(np.load(path))
+        vectors = self._run(items, batch_size, prompt, progress)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp.npy")
+        np.save(tmp, vectors.numpy())
+        os.replace(tmp, path)
+        return vectors

@@ -1,0 +1,23 @@
+"""Hard-negative mining: embed, search, filter, sample and format (query, positive) pairs.
+
+Public entry points: :func:`mine_hard_negatives` (reference-compatible signature), :func:`mine` (config
+in, dataset and statistics out), :class:`MiningConfig`, :func:`mine_from_config` and the search back ends.
+"""
+
+from __future__ import annotations
+
+from crossrank.mining.config import MiningConfig, mine_from_config
+from crossrank.mining.hard_negatives import MiningResult, mine, mine_hard_negatives
+from crossrank.mining.search import candidate_count, search
+from crossrank.mining.stats import MiningStats
+
+__all__ = [
+    "MiningConfig",
+    "MiningResult",
+    "MiningStats",
+    "candidate_count",
+    "mine",
+    "mine_from_config",
+    "mine_hard_negatives",
+    "search",
+]
