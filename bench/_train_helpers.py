@@ -68,13 +68,20 @@ def base_model(max_length: int, seed: int) -> Any:
     return CrossEncoder(BASE_MODEL, num_labels=1, max_length=max_length, device="cpu")
 
 
-def training_arguments(args: argparse.Namespace, output_dir: str, metric: str, n_train: int) -> Any:
-    """Arguments for the crossrank Trainer: evaluate and save once per epoch, keep the best by ``metric``."""
+def training_arguments(args: argparse.Namespace, output_dir: str, metric: str | None, n_train: int) -> Any:
+    """Trainer arguments: evaluate and save once per epoch and keep the best by ``metric`` (None: no eval)."""
     from crossrank import TrainingArguments
 
     steps_per_epoch = max(1, math.ceil(n_train / args.batch_size))
     total = args.max_steps if args.max_steps > 0 else math.ceil(steps_per_epoch * args.epochs)
     every = min(steps_per_epoch, total)
+    if metric is None:
+        return TrainingArguments(
+            output_dir=output_dir, num_train_epochs=args.epochs, max_steps=args.max_steps,
+            per_device_train_batch_size=args.batch_size, learning_rate=args.lr,
+            warmup_steps=int(args.warmup_ratio * total), save_strategy="no", logging_steps=max(1, every // 4),
+            use_cpu=True, seed=args.seed, data_seed=args.seed, disable_tqdm=True, dataloader_pin_memory=False,
+        )
     return TrainingArguments(
         output_dir=output_dir, num_train_epochs=args.epochs, max_steps=args.max_steps,
         per_device_train_batch_size=args.batch_size, learning_rate=args.lr, warmup_steps=int(args.warmup_ratio * total),
@@ -85,13 +92,17 @@ def training_arguments(args: argparse.Namespace, output_dir: str, metric: str, n
     )
 
 
-def fit(model: Any, train: Any, loss: Any, evaluator: Any, args: argparse.Namespace, output_dir: str) -> list[dict]:
+def fit(model: Any, train: Any, loss: Any, evaluator: Any | None, args: argparse.Namespace,
+        output_dir: str) -> list[dict]:
     """Train with the crossrank Trainer, reload the best checkpoint; returns the evaluation log rows."""
     from crossrank import Trainer
 
-    targs = training_arguments(args, output_dir, evaluator.primary_metric, len(train))
+    metric = None if evaluator is None else evaluator.primary_metric
+    targs = training_arguments(args, output_dir, metric, len(train))
     trainer = Trainer(model, targs, train_dataset=train, loss=loss, evaluator=evaluator)
     trainer.train()
+    if evaluator is None:
+        return []
     key = f"eval_{evaluator.primary_metric}"
     return [{"step": row["step"], key: row[key]} for row in trainer.state.log_history if key in row]
 
