@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -13,23 +14,52 @@ if TYPE_CHECKING:
     from crossrank.losses.base import RerankLoss
     from crossrank.model import CrossEncoder
 
+DATASET_KEY = "__crossrank_dataset__"
+"""Rows of multi-dataset training carry their dataset's name under this key (set by the trainer)."""
+
 
 @dataclass
 class RerankCollator:
     """Collate dataset rows for ``loss``: tokenizes each valid (query, document) cell once, padded to the
     longest pair of the batch.
 
+    ``loss`` is one loss, or a mapping from dataset name to loss for multi-dataset training; then each
+    row names its dataset under ``DATASET_KEY`` and all rows of a batch must come from one dataset.
+
     The batch holds ``features`` (tokenized pairs, row-major over valid cells), ``labels`` (B, G) — zeros
-    when the loss takes none — and ``mask`` (B, G).
+    when the loss takes none — ``mask`` (B, G), and ``dataset_name`` (the dataset's name, or None).
     """
 
     model: CrossEncoder
-    loss: RerankLoss
+    loss: RerankLoss | Mapping[str, RerankLoss]
+
+    def _split_name(self, rows: list[dict[str, Any]]) -> tuple[str | None, list[dict[str, Any]]]:
+        if DATASET_KEY not in rows[0]:
+            return None, rows
+        names = {r[DATASET_KEY] for r in rows}
+        if len(names) != 1:
+            raise ValueError(
+                f"a batch mixes rows of the datasets {sorted(names)}; each batch must come from one dataset. "
+                "Fix: let the Trainer build the batches (MultiDatasetBatchSampler)."
+            )
+        return names.pop(), [{k: v for k, v in r.items() if k != DATASET_KEY} for r in rows]
+
+    def loss_for(self, name: str | None) -> RerankLoss:
+        """The loss that trains on rows of dataset ``name``."""
+        if not isinstance(self.loss, Mapping):
+            return self.loss
+        if name not in self.loss:
+            raise ValueError(
+                f"no loss for dataset {name!r}: the loss dict has keys {sorted(self.loss)}. "
+                "Fix: give a loss for every dataset name."
+            )
+        return self.loss[name]
 
     def __call__(self, rows: list[dict[str, Any]]) -> dict[str, Any]:
+        name, rows = self._split_name(rows)
         roles = resolve_columns(list(rows[0]))
-        grid = self.loss.build_grid(rows, roles.inputs, roles.label)
+        grid = self.loss_for(name).build_grid(rows, roles.inputs, roles.label)
         pairs = grid.pairs()
         features = self.model.tokenize(pairs, padding=True)
         labels = grid.labels if grid.labels is not None else torch.zeros(grid.mask.shape)
-        return {"features": dict(features), "labels": labels, "mask": grid.mask}
+        return {"features": dict(features), "labels": labels, "mask": grid.mask, "dataset_name": name}

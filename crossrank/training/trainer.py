@@ -9,18 +9,24 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from typing import Any
 
 import torch
 import transformers
 from datasets import Dataset
+from torch.utils.data import DataLoader
+from transformers.trainer_utils import seed_worker
 
 from crossrank.data.collator import RerankCollator
-from crossrank.data.columns import validate_for_loss
 from crossrank.losses.base import RerankLoss
 from crossrank.model import CrossEncoder
 from crossrank.training.args import TrainingArguments
+from crossrank.training.cached import ChunkedScores, chunk_size_for
+from crossrank.training.multi import loss_for, validate_datasets
+from crossrank.training.optim import parameter_groups
+from crossrank.training.samplers import MultiDataset, MultiDatasetBatchSampler, TaggedDataset, make_batch_sampler
 
 logger = logging.getLogger(__name__)
 
@@ -44,37 +50,59 @@ def scores_to_grid(logits: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     return grid.masked_scatter(mask.unsqueeze(-1).expand_as(grid), logits)
 
 
+def _plain_dict(data: Any) -> Any:
+    """A ``DatasetDict`` (or any mapping) as a plain dict of named datasets; anything else unchanged."""
+    return dict(data) if isinstance(data, Mapping) else data
+
+
+def _share_from_main(metrics: dict[str, float], world_size: int) -> dict[str, float]:
+    """The main process's evaluator metrics, on every process (the evaluators run on the main one only)."""
+    if world_size <= 1 or not (torch.distributed.is_available() and torch.distributed.is_initialized()):
+        return metrics
+    box: list[Any] = [metrics]
+    torch.distributed.broadcast_object_list(box, src=0)
+    return dict(box[0])
+
+
 class Trainer(transformers.Trainer):
     """Train a ``CrossEncoder`` with a crossrank loss and optional evaluators.
 
     Args:
         model: the CrossEncoder to train (its Hugging Face model is what gets optimised and saved).
         args: ``crossrank.TrainingArguments``.
-        train_dataset: rows whose non-label columns are the inputs (query first) — see ``data.columns``.
-        eval_dataset: rows in the same format; gives ``eval_loss``.
-        loss: a ``RerankLoss``; defaults to BinaryCrossEntropyLoss (one label) or CrossEntropyLoss.
-        evaluator: an evaluator or a list of them, run at every evaluation; their metrics are logged as
+        train_dataset: rows whose non-label columns are the inputs (query first) — see ``data.columns``;
+            or a dict / ``DatasetDict`` of named datasets (each batch then comes from one of them, in the
+            order ``args.multi_dataset_batch_sampler`` says).
+        eval_dataset: rows in the same format (gives ``eval_loss``), or a dict of them
+            (``eval_{name}_loss``).
+        loss: a ``RerankLoss``, or a dict of losses keyed by the train datasets' names; defaults to
+            BinaryCrossEntropyLoss (one label) or CrossEntropyLoss.
+        evaluator: an evaluator or a list of them, run at every evaluation (on the main process only;
+            the metrics are shared with the other processes); their metrics are logged as
             ``eval_{key}`` and can drive ``metric_for_best_model``.
         callbacks: ``transformers.TrainerCallback`` objects.
+
+    Memory-bounded scoring: with ``args.mini_batch_size`` (or a loss with ``uses_gradient_cache``), the
+    grid is scored in chunks without gradients, the loss's gradient w.r.t. the scores is taken, and each
+    chunk is re-run with gradients (dropout replayed) — see ``crossrank.training.cached``.
     """
 
     def __init__(
         self,
         model: CrossEncoder,
         args: TrainingArguments | None = None,
-        train_dataset: Dataset | None = None,
-        eval_dataset: Dataset | None = None,
-        loss: RerankLoss | None = None,
+        train_dataset: Dataset | Mapping[str, Dataset] | None = None,
+        eval_dataset: Dataset | Mapping[str, Dataset] | None = None,
+        loss: RerankLoss | Mapping[str, RerankLoss] | None = None,
         evaluator: Evaluator | Sequence[Evaluator] | None = None,
         callbacks: list[transformers.TrainerCallback] | None = None,
         optimizers: tuple[Any, Any] = (None, None),
     ) -> None:
         args = args or TrainingArguments(output_dir="output")
         self.cross_encoder = model
-        self.loss = loss if loss is not None else default_loss(model)
-        for name, data in (("train", train_dataset), ("eval", eval_dataset)):
-            if data is not None:
-                validate_for_loss(data, self.loss, model.num_labels, dataset_name=name)
+        train_dataset, eval_dataset = _plain_dict(train_dataset), _plain_dict(eval_dataset)
+        self.loss: RerankLoss | Mapping[str, RerankLoss] = loss if loss is not None else default_loss(model)
+        validate_datasets(model, self.loss, train_dataset, eval_dataset)
         self.evaluators: list[Evaluator] = (
             [] if evaluator is None else list(evaluator) if isinstance(evaluator, Sequence) else [evaluator]
         )
@@ -88,21 +116,105 @@ class Trainer(transformers.Trainer):
         # Our losses are already means; let the base Trainer scale for gradient accumulation.
         self.model_accepts_loss_kwargs = False
         self._components: dict[str, list[float]] = {}
+        self._pending_replay: ChunkedScores | None = None
+
+    # ------------------------------------------------------------------ data
+    def get_train_dataloader(self) -> DataLoader:
+        """Batches from ``args.batch_sampler`` (one sampler per dataset when there are several).
+
+        The samplers are seeded with ``data_seed`` (else ``seed``) plus the epoch; ``accelerate`` then
+        gives each DDP process every ``world_size``-th batch. Under DDP the last short batch of each
+        dataset is dropped so that every process gets full batches.
+        """
+        if self.train_dataset is None:
+            raise ValueError("Trainer: training requires a train_dataset.")
+        data = self.train_dataset
+        named = data if isinstance(data, Mapping) else {"train": data}
+        drop_last = self.args.dataloader_drop_last or self.args.world_size > 1
+        seed = self.args.data_seed if self.args.data_seed is not None else self.args.seed
+        samplers = [make_batch_sampler(self.args.batch_sampler, d, self._train_batch_size, drop_last, seed)
+                    for d in named.values()]
+        if isinstance(data, Mapping):
+            dataset: Any = MultiDataset(named)
+            sampler: Any = MultiDatasetBatchSampler(samplers, dataset.offsets,
+                                                    self.args.multi_dataset_batch_sampler, seed)
+        else:
+            dataset, sampler = data, samplers[0]
+        params: dict[str, Any] = {
+            "batch_sampler": sampler, "collate_fn": self.data_collator,
+            "num_workers": self.args.dataloader_num_workers, "pin_memory": self.args.dataloader_pin_memory,
+            "persistent_workers": self.args.dataloader_persistent_workers,
+            "worker_init_fn": partial(seed_worker, num_workers=self.args.dataloader_num_workers,
+                                      rank=self.args.process_index),
+        }
+        if self.args.dataloader_num_workers > 0 and self.args.dataloader_prefetch_factor is not None:
+            params["prefetch_factor"] = self.args.dataloader_prefetch_factor
+        return self.accelerator.prepare(DataLoader(dataset, **params))
+
+    def get_eval_dataloader(self, eval_dataset: str | Dataset | None = None) -> DataLoader:
+        if isinstance(eval_dataset, str) and isinstance(self.eval_dataset, Mapping):
+            dataset = self.eval_dataset[eval_dataset]
+            if isinstance(self.loss, Mapping):
+                loss_for(self.loss, eval_dataset, "eval")
+                return super().get_eval_dataloader(TaggedDataset(dataset, eval_dataset))
+            return super().get_eval_dataloader(dataset)
+        return super().get_eval_dataloader(eval_dataset)
+
+    # ------------------------------------------------------------------ optimizer
+    def create_optimizer(self, model: torch.nn.Module | None = None) -> torch.optim.Optimizer:
+        """The base optimizer, with one parameter group per ``learning_rate_mapping`` rate."""
+        mapping = getattr(self.args, "learning_rate_mapping", None)
+        if not mapping or self.optimizer is not None:
+            return super().create_optimizer(model) if model is not None else super().create_optimizer()
+        opt_model = self.model if model is None else model
+        groups = parameter_groups(opt_model, self.get_decay_parameter_names(opt_model), self.args.weight_decay,
+                                  mapping, self.args.learning_rate)
+        optimizer_cls, optimizer_kwargs = self.get_optimizer_cls_and_kwargs(self.args, opt_model)
+        self.optimizer = optimizer_cls(groups, **optimizer_kwargs)
+        return self.optimizer
 
     # ------------------------------------------------------------------ loss
+    def _score(self, model: torch.nn.Module, features: dict[str, torch.Tensor],
+               chunk: int | None) -> torch.Tensor:
+        if chunk is None:
+            return model(**features, return_dict=True).logits
+        scorer = ChunkedScores(model, features, chunk)
+        if not (torch.is_grad_enabled() and model.training):
+            return scorer.score_without_grad()
+        if self.is_deepspeed_enabled:
+            raise ValueError(
+                "mini_batch_size (memory-bounded scoring) needs the plain backward pass and does not work with "
+                "DeepSpeed; found a DeepSpeed run. Fix: unset mini_batch_size or use DDP/FSDP."
+            )
+        logits = scorer.score()
+        self._pending_replay = scorer
+        return logits
+
     def compute_loss(
         self, model: torch.nn.Module, inputs: dict[str, Any], return_outputs: bool = False,
         num_items_in_batch: Any = None,
     ) -> torch.Tensor | tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        loss_fn = loss_for(self.loss, inputs.get("dataset_name"))
         mask = inputs["mask"]
-        logits = model(**inputs["features"], return_dict=True).logits
-        scores = scores_to_grid(logits, mask)
-        value = self.loss(scores, inputs["labels"], mask)
+        chunk = chunk_size_for(loss_fn, getattr(self.args, "mini_batch_size", None))
+        scores = scores_to_grid(self._score(model, inputs["features"], chunk), mask)
+        value = loss_fn(scores, inputs["labels"], mask)
         if isinstance(value, dict):
             for key, part in value.items():
                 self._components.setdefault(key, []).append(float(part.detach()))
             value = torch.stack(list(value.values())).sum()
         return (value, {"scores": scores.detach()}) if return_outputs else value
+
+    def training_step(self, model: torch.nn.Module, inputs: dict[str, Any],
+                      num_items_in_batch: Any = None) -> torch.Tensor:
+        """The base step; with chunked scoring, its backward stops at the scores and the chunks replay."""
+        self._pending_replay = None
+        loss = super().training_step(model, inputs, num_items_in_batch)
+        scorer, self._pending_replay = self._pending_replay, None
+        if scorer is not None:
+            with self.compute_loss_context_manager():
+                scorer.replay()
+        return loss
 
     def log(self, logs: dict[str, float], start_time: float | None = None) -> None:
         if self._components and "loss" in logs:
@@ -115,13 +227,14 @@ class Trainer(transformers.Trainer):
     def run_evaluators(self, metric_key_prefix: str = "eval") -> dict[str, float]:
         """Run every evaluator on the current model; keys prefixed with ``{metric_key_prefix}_``."""
         metrics: dict[str, float] = {}
-        epoch = self.state.epoch if self.state.epoch is not None else -1
-        for evaluator in self.evaluators:
-            result = evaluator(self.cross_encoder, output_path=self.args.output_dir, epoch=epoch,
-                               steps=self.state.global_step)
-            metrics.update({f"{metric_key_prefix}_{k}": float(v) for k, v in result.items()})
-        self.cross_encoder.model.train(self.model.training)
-        return metrics
+        if self.args.process_index == 0:
+            epoch = self.state.epoch if self.state.epoch is not None else -1
+            for evaluator in self.evaluators:
+                result = evaluator(self.cross_encoder, output_path=self.args.output_dir, epoch=epoch,
+                                   steps=self.state.global_step)
+                metrics.update({f"{metric_key_prefix}_{k}": float(v) for k, v in result.items()})
+            self.cross_encoder.model.train(self.model.training)
+        return _share_from_main(metrics, self.args.world_size)
 
     def evaluation_loop(self, dataloader: Any, description: str, prediction_loss_only: bool | None = None,
                         ignore_keys: list[str] | None = None, metric_key_prefix: str = "eval") -> Any:

@@ -1,0 +1,143 @@
+"""Memory-bounded scoring (gradient caching) for any loss: the trainer's ``mini_batch_size`` mechanism.
+
+A batch's grid can hold thousands of (query, document) pairs; keeping the activations of all of them
+for the backward pass is what runs out of memory. ``ChunkedScores`` bounds that to one chunk:
+
+1. **Score without gradients**, ``chunk_size`` pairs at a time, saving the random-number state (CPU
+   and the model's CUDA device) before each chunk, so dropout can be replayed exactly.
+2. The logits of all pairs become one **leaf tensor** that requires grad; the trainer builds the (B, G)
+   grid and the loss from it as usual, and the base Trainer's ``accelerator.backward(loss)`` (gradient
+   accumulation scaling and fp16 loss scaling included) stops at that leaf: ``leaf.grad`` is then
+   d(loss)/d(logits).
+3. ``replay()`` (called by ``Trainer.training_step`` right after that backward) **re-runs each chunk
+   with gradients**, under the same autocast settings and with its saved random state, and back-propagates
+   ``logits_chunk · leaf.grad[chunk]`` into the model. Parameter gradients equal those of one big
+   forward pass whose dropout masks are the chunk-wise ones.
+
+Under DDP the chunks other than the last run on the wrapped module's ``.module`` (like ``no_sync``:
+gradients accumulate locally, no collective), and the last one goes through the DDP wrapper, so the
+gradient all-reduce happens once per step. DeepSpeed runs its own backward and is not supported.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+
+@dataclass(frozen=True)
+class RngState:
+    """The CPU random state and, when the model is on CUDA, that device's random state."""
+
+    cpu: Tensor
+    cuda: Tensor | None
+    device: torch.device
+
+    @classmethod
+    def capture(cls, device: torch.device) -> RngState:
+        cuda = torch.cuda.get_rng_state(device) if device.type == "cuda" else None
+        return cls(torch.get_rng_state(), cuda, device)
+
+    @contextlib.contextmanager
+    def replayed(self) -> Iterator[None]:
+        """Run the block from this state, then put the random state back as it was before the block."""
+        devices = [self.device] if self.cuda is not None else []
+        with torch.random.fork_rng(devices=devices, device_type=self.device.type if devices else "cuda"):
+            torch.set_rng_state(self.cpu)
+            if self.cuda is not None:
+                torch.cuda.set_rng_state(self.cuda, self.device)
+            yield
+
+
+def _autocast_settings(device_type: str) -> tuple[bool, torch.dtype]:
+    return torch.is_autocast_enabled(device_type), torch.get_autocast_dtype(device_type)
+
+
+def _slice_features(features: dict[str, Tensor], start: int, stop: int) -> dict[str, Tensor]:
+    return {key: value[start:stop] for key, value in features.items()}
+
+
+def _logits(model: nn.Module, features: dict[str, Tensor]) -> Tensor:
+    return model(**features, return_dict=True).logits
+
+
+def _local_module(model: nn.Module) -> nn.Module:
+    """The module to run chunks on without triggering a collective (DDP's inner module), else ``model``."""
+    if isinstance(model, nn.parallel.DistributedDataParallel):
+        return model.module
+    return model
+
+
+@dataclass
+class ChunkedScores:
+    """Score ``features`` in chunks of ``chunk_size`` pairs; ``replay`` back-propagates chunk by chunk.
+
+    Args:
+        model: the (possibly DDP-wrapped) Hugging Face model of the CrossEncoder.
+        features: the tokenized pairs of the batch (row-major over the grid's valid cells).
+        chunk_size: pairs per forward pass.
+    """
+
+    model: nn.Module
+    features: dict[str, Tensor]
+    chunk_size: int
+    _states: list[RngState] = field(default_factory=list)
+    _leaf: Tensor | None = None
+    _autocast: tuple[str, bool, torch.dtype] | None = None
+
+    @property
+    def num_pairs(self) -> int:
+        return int(next(iter(self.features.values())).shape[0])
+
+    def _bounds(self) -> list[tuple[int, int]]:
+        n, size = self.num_pairs, self.chunk_size
+        return [(start, min(start + size, n)) for start in range(0, n, size)]
+
+    def score(self) -> Tensor:
+        """Logits (N, C) of every pair as a leaf tensor that requires grad (no graph into the model)."""
+        local = _local_module(self.model)
+        device = next(local.parameters()).device
+        self._autocast = (device.type, *_autocast_settings(device.type))
+        chunks = []
+        with torch.no_grad():
+            for start, stop in self._bounds():
+                self._states.append(RngState.capture(device))
+                chunks.append(_logits(local, _slice_features(self.features, start, stop)))
+        self._leaf = torch.cat(chunks).detach().requires_grad_(True)
+        return self._leaf
+
+    def score_without_grad(self) -> Tensor:
+        """Logits (N, C) scored chunk by chunk with no gradient at all (evaluation)."""
+        local = _local_module(self.model)
+        with torch.no_grad():
+            return torch.cat([_logits(local, _slice_features(self.features, a, b)) for a, b in self._bounds()])
+
+    def replay(self) -> None:
+        """Back-propagate ``leaf.grad`` through the model, one chunk at a time (dropout replayed)."""
+        if self._leaf is None or self._autocast is None:
+            raise RuntimeError("ChunkedScores.replay() needs score() first; call score() in compute_loss.")
+        grad = self._leaf.grad
+        if grad is None:  # the loss did not depend on the scores (e.g. an empty grid)
+            return
+        device_type, enabled, dtype = self._autocast
+        bounds = self._bounds()
+        for index, ((start, stop), state) in enumerate(zip(bounds, self._states)):
+            last = index == len(bounds) - 1
+            module = self.model if last else _local_module(self.model)
+            with state.replayed(), torch.autocast(device_type, dtype=dtype, enabled=enabled):
+                logits = _logits(module, _slice_features(self.features, start, stop))
+            torch.autograd.backward(logits.float(), grad[start:stop].to(torch.float32))
+        self._leaf = None
+
+
+def chunk_size_for(loss: Any, mini_batch_size: int | None) -> int | None:
+    """The chunk size to use: the loss's own ``mini_batch_size`` when it caches gradients, else the args'."""
+    if getattr(loss, "uses_gradient_cache", False) and getattr(loss, "mini_batch_size", None):
+        return int(loss.mini_batch_size)
+    return mini_batch_size
+
