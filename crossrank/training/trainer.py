@@ -142,7 +142,8 @@ class Trainer(transformers.Trainer):
             dataset, sampler = data, samplers[0]
         params: dict[str, Any] = {
             "batch_sampler": sampler, "collate_fn": self.data_collator,
-            "num_workers": self.args.dataloader_num_workers, "pin_memory": self.args.dataloader_pin_memory,
+            "num_workers": self.args.dataloader_num_workers,
+            "pin_memory": self.args.dataloader_pin_memory and torch.cuda.is_available(),
             "persistent_workers": self.args.dataloader_persistent_workers,
             "worker_init_fn": partial(seed_worker, num_workers=self.args.dataloader_num_workers,
                                       rank=self.args.process_index),
