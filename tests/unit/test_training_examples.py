@@ -23,8 +23,8 @@ def test_recipe_runs(script: str, tiny_bert: Path, minilm_path: Path, shared_dat
     out = tmp_path / "out"
     extra = [] if script == "train_lambdaloss.py" else ["--embedder", str(minilm_path)]
     run_example(monkeypatch, script, "--model", str(tiny_bert), "--data", str(shared_data / "wikiqa"),
-                "--output", str(out), "--max-steps", "2", "--limit", "4", "--eval-limit", "3", "--batch-size", "4", "--max-length", "64",
-                *extra)
+                "--output", str(out), "--max-steps", "2", "--limit", "4", "--eval-limit", "3", "--batch-size", "4",
+                "--max-length", "64", *extra)
     printed = capsys.readouterr().out
     assert "after: {'wikiqa-test_map'" in printed
     assert (out / "final" / "config.json").is_file()
