@@ -229,17 +229,37 @@ class Embedder:
             attention[:, :prompt_length] = 0
         return pool(hidden, attention, self.pooling).float()
 
+    @staticmethod
+    def plan_batches(lengths: Sequence[int], batch_size: int, tokens_per_text: int = 64) -> list[list[int]]:
+        """Group text positions into length-sorted batches under one padded-token budget.
+
+        Texts are sorted longest first; each batch holds at most ``batch_size * tokens_per_text`` padded
+        tokens (at least one text, at most ``8 * batch_size`` texts). Long texts thus run in small batches
+        (bounding activation and attention memory) and short texts in large ones (fewer, fuller passes).
+
+        Returns:
+            Lists of positions into ``lengths``.
+        """
+        order = sorted(range(len(lengths)), key=lambda i: -lengths[i])
+        budget = batch_size * tokens_per_text
+        batches: list[list[int]] = []
+        start = 0
+        while start < len(order):
+            width = max(lengths[order[start]], 1)
+            size = max(1, min(budget // width, 8 * batch_size))
+            batches.append(order[start : start + size])
+            start += size
+        return batches
+
     def _run(self, texts: list[str], batch_size: int, prompt: str | None, progress: bool) -> torch.Tensor:
         from tqdm.auto import tqdm
 
         token_ids = self._tokenize([prompt + t for t in texts] if prompt else texts)
-        order = sorted(range(len(texts)), key=lambda i: -len(token_ids[i]))
+        batches = self.plan_batches([len(ids) for ids in token_ids], batch_size)
         prompt_length = self._prompt_length(prompt)
         out = torch.empty((len(texts), self.get_embedding_dimension()), dtype=torch.float32)
-        starts = range(0, len(order), batch_size)
         with torch.inference_mode():
-            for start in tqdm(starts, desc="Encoding", disable=not progress, total=len(starts)):
-                rows = order[start : start + batch_size]
+            for rows in tqdm(batches, desc="Encoding", disable=not progress):
                 vectors = self._forward([token_ids[i] for i in rows], prompt_length)
                 out[torch.tensor(rows)] = vectors.cpu()
         return out
@@ -259,7 +279,8 @@ class Embedder:
 
         Args:
             texts: one text or a sequence of texts.
-            batch_size: texts per forward pass.
+            batch_size: sets the padded-token budget of a forward pass, ``batch_size * 64`` tokens: long
+                texts run in smaller batches, short texts in larger ones (see :meth:`plan_batches`).
             normalize: L2-normalise the vectors (cosine similarity becomes a dot product); a folder with a
                 Normalize module always normalises.
             prompt: a string prepended to every text; overrides ``prompt_name``.
