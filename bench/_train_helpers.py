@@ -10,12 +10,15 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import shlex
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+# Set before torch loads: on a shared machine, spinning OpenMP threads slow training about tenfold.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common  # noqa: E402
 
@@ -54,8 +57,16 @@ def add_training_flags(parser: argparse.ArgumentParser, epochs: float, lr: float
     parser.add_argument("--max-steps", type=int, default=-1, help="stop after this many steps (smoke runs)")
     parser.add_argument("--limit", type=int, default=None, help="use only the first N rows of each split")
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (1 suits a shared 2-core box)")
     parser.add_argument("--output-dir", default=None, help="checkpoints (default: a temporary folder)")
     parser.add_argument("--results-dir", default=None, help="where the .md table goes (default bench/results)")
+
+
+def set_threads(threads: int) -> None:
+    """Use ``threads`` CPU threads for torch (intra-op)."""
+    import torch
+
+    torch.set_num_threads(max(1, threads))
 
 
 def base_model(max_length: int, seed: int) -> Any:

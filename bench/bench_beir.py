@@ -25,7 +25,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import quiet  # noqa: E402
-from _train_helpers import SHARED, add_training_flags, base_model, fit, save, timed  # noqa: E402
+from _train_helpers import SHARED, add_training_flags, base_model, fit, save, set_threads, timed  # noqa: E402
 
 DATASETS = ("scifact", "cranfield")
 METRICS = ("ndcg@10", "mrr@10", "map")
@@ -141,6 +141,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, float]:
     """Train (or load) the reranker, rerank BM25's top-k on each dataset, write the table; returns metrics."""
     args = parse(argv)
     quiet()
+    set_threads(args.threads)
     datasets = [first_queries(load(name), args.max_queries) for name in args.datasets]
     model, how = reranker(args)
     reranked, bm25, seconds = evaluate(model, datasets, args)

@@ -28,6 +28,7 @@ from _train_helpers import (  # noqa: E402
     fit,
     read_jsonl,
     save,
+    set_threads,
     shared_file,
     timed,
 )
@@ -75,6 +76,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, float]:
     """Train, keep the best dev checkpoint, score the test split, write the table; returns the metrics."""
     args = parse(argv)
     quiet()
+    set_threads(args.threads)
     all_train = read_jsonl(shared_file("mrpc", "train.jsonl"), args.limit)
     train_rows, dev_rows = split_dev(all_train, args.dev_fraction, args.seed)
     test_rows = read_jsonl(shared_file("mrpc", "test.jsonl"), args.limit)

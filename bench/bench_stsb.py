@@ -1,6 +1,6 @@
 """STS-B quality: fine-tune all-MiniLM-L6-v2 as a cross-encoder, report Pearson/Spearman on the test split.
 
-    flock /tmp/crossrank-heavy.lock python bench/bench_stsb.py [--epochs 3] [--loss bce|mse] [--reference]
+    flock /tmp/crossrank-heavy.lock python bench/bench_stsb.py [--epochs 2] [--loss bce|mse] [--reference]
 
 Recipe: gold score / 5 as a soft label, BinaryCrossEntropyLoss on the logit (or MSELoss on the
 sigmoid), each training pair also added with its sentences swapped, linear warm-up over 10 % of the
@@ -28,6 +28,7 @@ from _train_helpers import (  # noqa: E402
     fit,
     read_jsonl,
     save,
+    set_threads,
     shared_file,
     timed,
 )
@@ -37,7 +38,7 @@ DEV, TEST = "stsb-dev", "stsb-test"
 
 def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_training_flags(parser, epochs=3, lr=4e-5, batch_size=16, max_length=128)
+    add_training_flags(parser, epochs=2, lr=4e-5, batch_size=16, max_length=128)
     parser.add_argument("--loss", choices=["bce", "mse"], default="bce")
     parser.add_argument("--one-direction", action="store_true", help="do not add swapped training pairs")
     parser.add_argument("--reference", action="store_true", help="also train and score sentence-transformers")
@@ -107,6 +108,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, float]:
     """Train, keep the best dev checkpoint, score the test split, write the table; returns the metrics."""
     args = parse(argv)
     quiet()
+    set_threads(args.threads)
     train_rows = read_jsonl(shared_file("stsb", "train.jsonl"), args.limit)
     dev_rows = read_jsonl(shared_file("stsb", "dev.jsonl"), args.limit)
     test_rows = read_jsonl(shared_file("stsb", "test.jsonl"), args.limit)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
@@ -25,9 +26,13 @@ def load_bench(name: str) -> ModuleType:
 
 
 @pytest.fixture
-def results(tmp_path: Path, shared_data: Path, minilm_path: Path) -> Path:
-    """A results folder for the tables, so the committed bench/results stay untouched."""
-    return tmp_path / "results"
+def results(tmp_path: Path, shared_data: Path, minilm_path: Path) -> Iterator[Path]:
+    """A results folder for the tables (bench/results stays untouched); torch's thread count restored."""
+    import torch
+
+    threads = torch.get_num_threads()
+    yield tmp_path / "results"
+    torch.set_num_threads(threads)
 
 
 def test_stsb_bench_writes_correlation_table(results: Path) -> None:
