@@ -33,12 +33,12 @@ METRICS = ("ndcg@10", "mrr@10", "map")
 
 def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_training_flags(parser, epochs=1, lr=4e-5, batch_size=16, max_length=192)
+    add_training_flags(parser, epochs=1, lr=4e-5, batch_size=16, max_length=128)
     parser.add_argument("--datasets", nargs="+", choices=DATASETS, default=list(DATASETS))
     parser.add_argument("--max-queries", type=int, default=100, help="first N judged queries per dataset")
     parser.add_argument("--rerank-k", type=int, default=20, help="BM25 depth that the reranker reorders")
     parser.add_argument("--eval-max-length", type=int, default=256, help="max_length when scoring")
-    parser.add_argument("--negatives", type=int, default=3, help="BM25 negatives per training claim")
+    parser.add_argument("--negatives", type=int, default=2, help="BM25 negatives per training claim")
     parser.add_argument("--model", default=None, help="score with this trained folder instead of training")
     return parser.parse_args(argv)
 

@@ -1,6 +1,6 @@
 """MRPC quality: fine-tune all-MiniLM-L6-v2 as a paraphrase classifier, report accuracy/F1/AP on test.
 
-    flock /tmp/crossrank-heavy.lock python bench/bench_mrpc.py [--epochs 3]
+    flock /tmp/crossrank-heavy.lock python bench/bench_mrpc.py [--epochs 1]
 
 Recipe: BinaryCrossEntropyLoss on the 0/1 paraphrase label, each training pair also added with its
 sentences swapped. MRPC has no dev split here, so a seeded 10 % of the train rows is held out as dev;
@@ -39,7 +39,7 @@ METRICS = ["accuracy", "f1", "precision", "recall", "average_precision"]
 
 def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_training_flags(parser, epochs=3, lr=4e-5, batch_size=16, max_length=128)
+    add_training_flags(parser, epochs=1, lr=4e-5, batch_size=16, max_length=128)
     parser.add_argument("--dev-fraction", type=float, default=0.1, help="share of train rows held out as dev")
     return parser.parse_args(argv)
 
