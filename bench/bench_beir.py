@@ -40,6 +40,7 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--eval-max-length", type=int, default=256, help="max_length when scoring")
     parser.add_argument("--negatives", type=int, default=2, help="BM25 negatives per training claim")
     parser.add_argument("--model", default=None, help="score with this trained folder instead of training")
+    parser.add_argument("--save-model", default=None, help="save the reranker trained here to this folder")
     return parser.parse_args(argv)
 
 
@@ -96,6 +97,9 @@ def reranker(args: argparse.Namespace) -> tuple[Any, str]:
            f"abstracts, {len(train) - positives} BM25 negatives from each claim's top 30, up to "
            f"{args.negatives} per claim), BCE, {args.epochs:g} epoch(s), batch {args.batch_size}, lr {args.lr:g}, "
            f"warm-up {args.warmup_ratio:g}, training max_length {args.max_length}, {seconds / 60:.1f} minutes")
+    if args.save_model:
+        model.save_pretrained(args.save_model)
+        how += f", saved to `{args.save_model}`"
     model.max_length = args.eval_max_length
     return model, how
 
