@@ -133,13 +133,15 @@ def write_report(table: str, ratios: str, args: argparse.Namespace) -> None:
     command = "flock /tmp/crossrank-heavy.lock python bench/bench_mining.py" + (
         f" --limit {args.limit}" if args.limit else "")
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    old = RESULTS.read_text(encoding="utf-8") if RESULTS.is_file() else ""
+    scale = old[old.index("\n## Scale") :] if "\n## Scale" in old else ""  # kept from bench_mining_scale.py
     RESULTS.write_text(
         "# Hard-negative mining: crossrank vs sentence-transformers\n\n"
         f"- date: {dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M UTC')}\n- machine: {machine}\n"
         f"- command: `{command}`\n- task: WikiQA train positives (label 1) as pairs, all train sentences as "
         "corpus, packaged all-MiniLM-L6-v2, num_negatives=5, sampling_strategy=top, batch_size=32, triplet\n"
         "- wall = whole subprocess (imports, load, encode, search, format); peak RSS = ru_maxrss of that "
-        "process\n\n" + table + "\n\n" + ratios + "\n"
+        "process\n\n" + table + "\n\n" + ratios + "\n" + scale
     )
 
 

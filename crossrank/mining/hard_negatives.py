@@ -416,6 +416,31 @@ def _normalize_formats(config: MiningConfig) -> None:
         config.output_format = "n-tuple"
 
 
+def mine_embeddings(
+    query_emb: torch.Tensor,
+    corpus_emb: torch.Tensor,
+    prepared: Prepared,
+    config: MiningConfig,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, dict[str, tuple[int, float]]]:
+    """Search → filter → select on precomputed, normalised embeddings (no text encoding, no formatting).
+
+    Args:
+        query_emb: ``(Q, D)`` embeddings of ``prepared.queries``.
+        corpus_emb: ``(N, D)`` embeddings of ``prepared.corpus``.
+        prepared: queries, corpus and positives (see :func:`prepare`); the texts themselves are not read.
+        config: the mining settings.
+
+    Returns:
+        ``(negative_scores (Q, n), negative_indices (Q, n), positive_scores (rows,), skipped)``.
+    """
+    range_max = resolve_range_max(config, prepared.max_positives)
+    scores, indices = search_candidates(query_emb, corpus_emb, range_max, prepared.max_positives, config)
+    pos_scores = positive_scores(query_emb, corpus_emb, prepared)
+    scores, skipped = filter_candidates(scores, indices, pos_scores, prepared, config)
+    neg_scores, neg_indices = select_negatives(scores, indices, range_max, config)
+    return neg_scores, neg_indices, pos_scores, skipped
+
+
 def mine(
     dataset: Dataset,
     model: Any,
