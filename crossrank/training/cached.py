@@ -3,7 +3,8 @@
 A batch's grid can hold thousands of (query, document) pairs; keeping the activations of all of them
 for the backward pass is what runs out of memory. ``ChunkedScores`` bounds that to one chunk:
 
-1. **Score without gradients**, ``chunk_size`` pairs at a time, saving the random-number state (CPU
+1. **Score without gradients**, ``chunk_size`` pairs at a time (sorted by length, each chunk padded
+   only to its own longest pair), saving the random-number state (CPU
    and the model's CUDA device) before each chunk, so dropout can be replayed exactly.
 2. The logits of all pairs become one **leaf tensor** that requires grad; the trainer builds the (B, G)
    grid and the loss from it as usual, and the base Trainer's ``accelerator.backward(loss)`` (gradient
@@ -17,6 +18,9 @@ for the backward pass is what runs out of memory. ``ChunkedScores`` bounds that 
 Under DDP the chunks other than the last run on the wrapped module's ``.module`` (like ``no_sync``:
 gradients accumulate locally, no collective), and the last one goes through the DDP wrapper, so the
 gradient all-reduce happens once per step. DeepSpeed runs its own backward and is not supported.
+
+``bucketed_logits`` is the same length-sorting without the caching: a batch scored (with gradients) in
+a few length-sorted pieces, so little compute goes into padding.
 """
 
 from __future__ import annotations
@@ -58,8 +62,57 @@ def _autocast_settings(device_type: str) -> tuple[bool, torch.dtype]:
     return torch.is_autocast_enabled(device_type), torch.get_autocast_dtype(device_type)
 
 
-def _slice_features(features: dict[str, Tensor], start: int, stop: int) -> dict[str, Tensor]:
-    return {key: value[start:stop] for key, value in features.items()}
+def length_plan(features: dict[str, Tensor], piece_size: int | None, max_pieces: int = 1,
+                min_piece: int = 8, sort: bool = True) -> list[Tensor]:
+    """Row indices of each forward pass: pairs sorted by token count, cut into pieces.
+
+    ``piece_size`` pairs per piece (chunked scoring), else up to ``max_pieces`` pieces of at least
+    ``min_piece`` pairs (length bucketing). Sorting by length lets each piece be padded only to its own
+    longest pair; ``sort=False`` keeps the input order (left-padded tokenizers).
+    """
+    mask = features.get("attention_mask")
+    n = int(next(iter(features.values())).shape[0])
+    order = torch.arange(n)
+    if sort and mask is not None:
+        order = torch.argsort(mask.sum(dim=1).cpu(), stable=True)
+    if piece_size is None:
+        pieces = max(1, min(max_pieces, n // max(min_piece, 1)))
+        piece_size = -(-n // pieces)
+    return list(torch.split(order, piece_size))
+
+
+def _slice_features(features: dict[str, Tensor], rows: Tensor, trim: bool = True) -> dict[str, Tensor]:
+    """The ``rows`` of every feature; with ``trim``, padding columns that every selected row has are cut."""
+    index = rows.to(next(iter(features.values())).device)
+    picked = {key: value.index_select(0, index) for key, value in features.items()}
+    mask = picked.get("attention_mask")
+    if trim and mask is not None and mask.ndim == 2:
+        width = int(mask.sum(dim=1).max())
+        picked = {k: v[:, :width] if v.ndim == 2 and v.shape == mask.shape else v for k, v in picked.items()}
+    return picked
+
+
+def _restore_order(parts: list[Tensor], pieces: list[Tensor]) -> Tensor:
+    """Concatenate per-piece logits and put them back in the input row order."""
+    order = torch.cat(pieces).to(parts[0].device)
+    return torch.cat(parts).index_select(0, torch.argsort(order))
+
+
+def bucketed_logits(model: nn.Module, features: dict[str, Tensor], max_pieces: int, trim: bool) -> Tensor:
+    """Logits of all pairs, scored in up to ``max_pieces`` length-sorted pieces (with gradients if enabled).
+
+    Each piece is padded to its own longest pair, so less compute goes into padding; the result is the
+    same function of the inputs (up to float rounding). Under DDP, all pieces but the last run on the
+    inner module, and the last through the wrapper, so the single backward all-reduces once.
+    """
+    pieces = length_plan(features, None, max_pieces, sort=trim)
+    if len(pieces) == 1 and not trim:
+        return _logits(model, features)
+    parts = []
+    for index, rows in enumerate(pieces):
+        module = model if index == len(pieces) - 1 else _local_module(model)
+        parts.append(_logits(module, _slice_features(features, rows, trim)))
+    return _restore_order(parts, pieces)
 
 
 def _logits(model: nn.Module, features: dict[str, Tensor]) -> Tensor:
@@ -86,36 +139,35 @@ class ChunkedScores:
     model: nn.Module
     features: dict[str, Tensor]
     chunk_size: int
+    trim: bool = True
     _states: list[RngState] = field(default_factory=list)
     _leaf: Tensor | None = None
+    _plan: list[Tensor] = field(default_factory=list)
     _autocast: tuple[str, bool, torch.dtype] | None = None
 
-    @property
-    def num_pairs(self) -> int:
-        return int(next(iter(self.features.values())).shape[0])
-
-    def _bounds(self) -> list[tuple[int, int]]:
-        n, size = self.num_pairs, self.chunk_size
-        return [(start, min(start + size, n)) for start in range(0, n, size)]
+    def _pieces(self) -> list[Tensor]:
+        return length_plan(self.features, self.chunk_size, sort=self.trim)
 
     def score(self) -> Tensor:
         """Logits (N, C) of every pair as a leaf tensor that requires grad (no graph into the model)."""
         local = _local_module(self.model)
         device = next(local.parameters()).device
         self._autocast = (device.type, *_autocast_settings(device.type))
+        self._plan = self._pieces()
         chunks = []
         with torch.no_grad():
-            for start, stop in self._bounds():
+            for rows in self._plan:
                 self._states.append(RngState.capture(device))
-                chunks.append(_logits(local, _slice_features(self.features, start, stop)))
-        self._leaf = torch.cat(chunks).detach().requires_grad_(True)
-        return self._leaf
+                chunks.append(_logits(local, _slice_features(self.features, rows, self.trim)))
+        self._leaf = torch.cat(chunks).detach().requires_grad_(True)  # in plan order
+        return _restore_order([self._leaf], self._plan)
 
     def score_without_grad(self) -> Tensor:
         """Logits (N, C) scored chunk by chunk with no gradient at all (evaluation)."""
-        local = _local_module(self.model)
+        local, pieces = _local_module(self.model), self._pieces()
         with torch.no_grad():
-            return torch.cat([_logits(local, _slice_features(self.features, a, b)) for a, b in self._bounds()])
+            return _restore_order([_logits(local, _slice_features(self.features, r, self.trim)) for r in pieces],
+                                  pieces)
 
     def replay(self) -> None:
         """Back-propagate ``leaf.grad`` through the model, one chunk at a time (dropout replayed)."""
@@ -125,13 +177,15 @@ class ChunkedScores:
         if grad is None:  # the loss did not depend on the scores (e.g. an empty grid)
             return
         device_type, enabled, dtype = self._autocast
-        bounds = self._bounds()
-        for index, ((start, stop), state) in enumerate(zip(bounds, self._states)):
-            last = index == len(bounds) - 1
+        start = 0
+        for index, (rows, state) in enumerate(zip(self._plan, self._states)):
+            last = index == len(self._plan) - 1
             module = self.model if last else _local_module(self.model)
             with state.replayed(), torch.autocast(device_type, dtype=dtype, enabled=enabled):
-                logits = _logits(module, _slice_features(self.features, start, stop))
+                logits = _logits(module, _slice_features(self.features, rows, self.trim))
+            stop = start + len(rows)
             torch.autograd.backward(logits.float(), grad[start:stop].to(torch.float32))
+            start = stop
         self._leaf = None
 
 

@@ -23,7 +23,7 @@ from crossrank.data.collator import RerankCollator
 from crossrank.losses.base import RerankLoss
 from crossrank.model import CrossEncoder
 from crossrank.training.args import TrainingArguments
-from crossrank.training.cached import ChunkedScores, chunk_size_for
+from crossrank.training.cached import ChunkedScores, bucketed_logits, chunk_size_for
 from crossrank.training.multi import loss_for, validate_datasets
 from crossrank.training.optim import parameter_groups
 from crossrank.training.samplers import MultiDataset, MultiDatasetBatchSampler, TaggedDataset, make_batch_sampler
@@ -85,6 +85,10 @@ class Trainer(transformers.Trainer):
     Memory-bounded scoring: with ``args.mini_batch_size`` (or a loss with ``uses_gradient_cache``), the
     grid is scored in chunks without gradients, the loss's gradient w.r.t. the scores is taken, and each
     chunk is re-run with gradients (dropout replayed) — see ``crossrank.training.cached``.
+
+    Length bucketing: without ``mini_batch_size``, a batch's pairs are sorted by length and scored in up
+    to ``args.length_buckets`` sub-batches, each padded to its own longest pair (same loss and gradients,
+    less padding); chunks of ``mini_batch_size`` are length-sorted the same way.
     """
 
     def __init__(
@@ -177,9 +181,13 @@ class Trainer(transformers.Trainer):
     # ------------------------------------------------------------------ loss
     def _score(self, model: torch.nn.Module, features: dict[str, torch.Tensor],
                chunk: int | None) -> torch.Tensor:
+        trim = getattr(self.cross_encoder.tokenizer, "padding_side", "right") == "right"
         if chunk is None:
+            buckets = getattr(self.args, "length_buckets", 1)
+            if buckets > 1 and trim and not (self.is_deepspeed_enabled or self.is_fsdp_enabled):
+                return bucketed_logits(model, features, buckets, trim)
             return model(**features, return_dict=True).logits
-        scorer = ChunkedScores(model, features, chunk)
+        scorer = ChunkedScores(model, features, chunk, trim)
         if not (torch.is_grad_enabled() and model.training):
             return scorer.score_without_grad()
         if self.is_deepspeed_enabled:

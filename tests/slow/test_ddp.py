@@ -91,15 +91,16 @@ def losses(history: list[dict[str, float]]) -> list[float]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("chunk", ["0", "3"])
-def test_two_gloo_processes_match_one(tiny_bert: Path, tmp_path: Path, chunk: str) -> None:
-    """``chunk`` 3: memory-bounded scoring under DDP (chunks replayed, one all-reduce per step)."""
+@pytest.mark.parametrize(("chunk", "batch"), [("0", 4), ("3", 4), ("0", 16)])
+def test_two_gloo_processes_match_one(tiny_bert: Path, tmp_path: Path, chunk: str, batch: int) -> None:
+    """``chunk`` 3: memory-bounded scoring under DDP (chunks replayed, one all-reduce per step);
+    ``batch`` 16: each process scores its batch in two length-sorted pieces (length bucketing)."""
     model = no_dropout_copy(tiny_bert, tmp_path / "model")
     one, two = tmp_path / "one", tmp_path / "two"
-    run([sys.executable, str(HERE), str(model), str(one), "8", chunk])
+    run([sys.executable, str(HERE), str(model), str(one), str(2 * batch), chunk])
     torchrun = Path(sys.executable).with_name("torchrun")
-    run([str(torchrun), "--nproc_per_node", "2", "--master_port", "29533", str(HERE), str(model), str(two), "4",
-         chunk])
+    run([str(torchrun), "--nproc_per_node", "2", "--master_port", "29533", str(HERE), str(model), str(two),
+         str(batch), chunk])
     single = json.loads((one / "rank0.json").read_text())
     ranks = [json.loads((two / f"rank{r}.json").read_text()) for r in range(2)]
     assert single["world_size"] == 1 and ranks[0]["world_size"] == 2

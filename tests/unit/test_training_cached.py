@@ -31,10 +31,11 @@ TRIPLETS = [{"query": r["query"], "pos": r["doc"], "neg": "the apple is food"} f
 
 
 def make_trainer(path: Path, tmp_path: Path, rows: list[dict[str, Any]], loss: Any = None,
-                 mini_batch_size: int | None = None) -> Trainer:
+                 mini_batch_size: int | None = None, length_buckets: int = 4) -> Trainer:
     model = CrossEncoder(path)
     args = TrainingArguments(output_dir=str(tmp_path / "run"), use_cpu=True, report_to="none",
-                             mini_batch_size=mini_batch_size, per_device_train_batch_size=len(rows))
+                             mini_batch_size=mini_batch_size, per_device_train_batch_size=len(rows),
+                             length_buckets=length_buckets)
     trainer = Trainer(model, args, train_dataset=datasets.Dataset.from_list(rows),
                       loss=loss(model) if loss is not None else None)
     trainer.current_gradient_accumulation_steps = 1
@@ -55,10 +56,14 @@ def chunkwise_reference(trainer: Trainer, rows: list[dict[str, Any]], chunk: int
     model.train()
     model.zero_grad(set_to_none=True)
     inputs = trainer.data_collator(rows)
-    features, n = inputs["features"], inputs["features"]["input_ids"].shape[0]
+    features = inputs["features"]
+    order = torch.argsort(features["attention_mask"].sum(1), stable=True)  # chunks go shortest first
     torch.manual_seed(seed)
-    logits = torch.cat([model(**{k: v[a:a + chunk] for k, v in features.items()}).logits
-                        for a in range(0, n, chunk)])
+    parts = []
+    for rows in torch.split(order, chunk):
+        width = int(features["attention_mask"][rows].sum(1).max())
+        parts.append(model(**{k: v[rows, :width] for k, v in features.items()}).logits)
+    logits = torch.cat(parts)[torch.argsort(order)]
     loss = trainer.loss(scores_to_grid(logits, inputs["mask"]), inputs["labels"], inputs["mask"])
     loss.backward()
     return {n: p.grad.clone() for n, p in model.named_parameters() if p.grad is not None}
@@ -177,3 +182,22 @@ def test_training_with_chunks_lowers_the_loss(tiny_bert: Path, tmp_path: Path) -
     trainer.train()
     losses = [h["loss"] for h in trainer.state.log_history if "loss" in h]
     assert sum(losses[-4:]) / 4 < sum(losses[:4]) / 4
+
+
+def test_length_buckets_give_the_same_gradients(tiny_bert: Path, tmp_path: Path) -> None:
+    rows = [{"query": f"{r['query']} {'big ' * i}", "doc": r["doc"], "label": r["label"]}
+            for i, r in enumerate(PAIRS * 4)]
+    one = make_trainer(tiny_bert, tmp_path / "a", rows, length_buckets=1)
+    four = make_trainer(tiny_bert, tmp_path / "b", rows, length_buckets=4)
+    no_dropout(one)
+    no_dropout(four)
+    calls: list[tuple[int, int]] = []
+    handle = four.model.register_forward_hook(lambda m, a, kw, out: calls.append(tuple(kw["input_ids"].shape)),
+                                              with_kwargs=True)
+    loss_a, grads_a = step_grads(one, rows, seed=1)
+    loss_b, grads_b = step_grads(four, rows, seed=1)
+    handle.remove()
+    assert [n for n, _ in calls] == [10, 10]  # 20 pairs: at most 4 pieces of at least 8 pairs
+    assert [w for _, w in calls] == sorted(w for _, w in calls) and calls[0][1] < calls[-1][1]
+    assert loss_b == pytest.approx(loss_a, abs=1e-6)
+    assert_same_grads(grads_a, grads_b)
