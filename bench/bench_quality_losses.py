@@ -89,9 +89,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--max-steps", type=int, default=300, help="training steps per loss (-1: one epoch)")
     parser.add_argument("--losses", nargs="+", default=["LambdaLoss", "ListNetLoss", "BinaryCrossEntropyLoss"])
+    parser.add_argument("--test-limit", type=int, default=None, help="only the first N test questions (smoke runs)")
     opts = parser.parse_args()
     quiet()
-    test = grouped("test")
+    test = grouped("test")[: opts.test_limit]
     folder = start_checkpoint(Path(tempfile.gettempdir()) / "crossrank-bench-start")
     base = biencoder_scores(test)
     print("bi-encoder:", base, flush=True)
