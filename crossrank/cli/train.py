@@ -43,6 +43,19 @@ def load_split(config: dict[str, Any], spec: Any) -> Any:
     return dataset
 
 
+def mine_section(config: dict[str, Any]) -> dict[str, Any]:
+    """The ``mine:`` section with its model and corpus paths resolved like the other paths."""
+    from crossrank._loading import resolve_model_source
+
+    section = dict(config["mine"])
+    if "model" not in section:
+        raise CLIError("the 'mine' section needs 'model': an embedding model folder or package:NAME.")
+    section["model"] = resolve_model_source(resolve_path(config, str(section["model"])))
+    if isinstance(section.get("corpus"), str):
+        section["corpus"] = resolve_path(config, section["corpus"])
+    return section
+
+
 def build_model(config: dict[str, Any]) -> Any:
     from crossrank.model import CrossEncoder
 
@@ -137,7 +150,7 @@ def run(args: argparse.Namespace) -> int:
     if config.get("mine"):
         from crossrank.mining.config import mine_from_config
 
-        train = mine_from_config(dict(config["mine"]), train)
+        train = mine_from_config(mine_section(config), train)
     eval_data = config["data"].get("eval")
     eval_dataset = load_split(config, eval_data) if eval_data else None
     loss = build_loss(config, model)
