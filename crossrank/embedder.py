@@ -140,6 +140,27 @@ def pool(hidden: torch.Tensor, mask: torch.Tensor, mode: PoolingMode) -> torch.T
     return summed / (counts if mode == "mean" else counts.sqrt())
 
 
+def pin_mmap_threshold(threshold: int = 128 * 1024) -> bool:
+    """Keep glibc serving allocations above ``threshold`` bytes with ``mmap`` (returned to the OS on free).
+
+    glibc raises its mmap threshold after the first large free, after which every activation tensor comes
+    from the heap; with batch shapes that change from batch to batch the heap fragments and the resident
+    size keeps growing. Pinning the threshold (``mallopt(M_MMAP_THRESHOLD)``) keeps peak memory at the
+    largest batch. Process-wide; a no-op off glibc.
+
+    Returns:
+        Whether the setting was applied.
+    """
+    import ctypes
+    import ctypes.util
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        return bool(libc.mallopt(-3, int(threshold)))  # -3 = M_MMAP_THRESHOLD
+    except (OSError, AttributeError):
+        return False
+
+
 def cache_key(model_id: str, prompt: str | None, texts: Sequence[str], extra: str = "") -> str:
     """A sha256 over the model identity, the prompt and the texts: the on-disk cache key."""
     digest = hashlib.sha256(usedforsecurity=False)
@@ -159,6 +180,8 @@ class Embedder:
         max_length: token limit; defaults to the folder's ``max_seq_length`` or the model's maximum.
         pooling: override the folder's pooling mode.
         normalize: whether the folder declares a Normalize module (``encode`` normalises by default anyway).
+        compact_memory: pin glibc's mmap threshold (see :func:`pin_mmap_threshold`) so that encoding
+            batches of varying shapes does not fragment the heap; process-wide.
 
     Raises:
         FileNotFoundError: when the folder does not exist.
@@ -171,6 +194,7 @@ class Embedder:
         max_length: int | None = None,
         pooling: PoolingMode | None = None,
         normalize: bool | None = None,
+        compact_memory: bool = True,
     ) -> None:
         folder = Path(model_name_or_path)
         if not folder.is_dir():
@@ -180,6 +204,8 @@ class Embedder:
             )
         from transformers import AutoModel, AutoTokenizer
 
+        if compact_memory:
+            pin_mmap_threshold()
         layout = read_layout(folder)
         self.model_id = str(folder.resolve())
         self.layout = layout
@@ -204,7 +230,10 @@ class Embedder:
     def _tokenize(self, texts: Sequence[str]) -> list[list[int]]:
         if self.layout.do_lower_case:
             texts = [t.lower() for t in texts]
-        encoded = self.tokenizer(list(texts), truncation=True, max_length=self.max_length, padding=False)
+        encoded = self.tokenizer(
+            list(texts), truncation=True, max_length=self.max_length, padding=False,
+            return_attention_mask=False, return_token_type_ids=False,
+        )
         return encoded["input_ids"]
 
     def _prompt_length(self, prompt: str | None) -> int:
