@@ -133,6 +133,8 @@ class Trainer(transformers.Trainer):
         if self.train_dataset is None:
             raise ValueError("Trainer: training requires a train_dataset.")
         data = self.train_dataset
+        if not isinstance(data, Mapping) and not (hasattr(data, "column_names") and hasattr(data, "__len__")):
+            return super().get_train_dataloader()  # iterable or plain torch datasets: the base loader
         named = data if isinstance(data, Mapping) else {"train": data}
         drop_last = self.args.dataloader_drop_last or self.args.world_size > 1
         seed = self.args.data_seed if self.args.data_seed is not None else self.args.seed
