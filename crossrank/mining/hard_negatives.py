@@ -12,6 +12,22 @@ The pipeline is five named stages, each a short function over plain tensors and 
 
 ``-inf`` marks "no candidate": when too few candidates survive, a query gets fewer negatives (triplet,
 labeled-pair, labeled-list) or its row is dropped (n-tuple); the statistics say how many.
+
+``range_max=None`` becomes ``range_min + num_negatives + max_positives``, or
+``range_min + 10 * num_negatives + max_positives`` when a margin or ``max_score`` (or ``min_score`` with a
+cross-encoder) is set; ``max_positives`` is the largest number of rows sharing one anchor. Margins compare
+with the query's *hardest* (lowest-scoring) positive: ``absolute_margin`` drops ``score + m > pos``,
+``relative_margin`` drops ``score > pos - |pos| * m``.
+
+Output formats (``output_scores=True`` swaps labels for similarity scores); rows follow the unique
+queries' first-seen order, each query's positives in dataset order:
+
+============== ============================================================================
+triplet        (anchor, positive, negative[, scores=[pos, neg]]), one row per negative
+n-tuple        (anchor, positive, negative_1..negative_n[, scores]); rows lacking n dropped
+labeled-pair   (anchor, positive=document, label 1/0 | score); per query positives, then negatives
+labeled-list   (anchor, positive=[docs], labels=[1, 0, ...] | scores); rows without negatives dropped
+============== ============================================================================
 """
 
 from __future__ import annotations
@@ -533,49 +549,15 @@ def mine_hard_negatives(
     seed: int = 12,
     faiss_index: str = "auto",
 ) -> Dataset:
-    """Turn (anchor, positive) pairs into data with mined hard negatives.
+    """Turn (anchor, positive) pairs into data with mined hard negatives (reference-compatible signature).
 
-    Each unique anchor is embedded and searched against the de-duplicated corpus (given ``corpus`` plus
-    all positives). The top ``range_max + max_positives`` neighbours become candidates; positives are
-    dropped (unless ``include_positives``), then candidates too close to the query's *hardest* (lowest
-    scoring) positive (``absolute_margin``: ``score + margin > pos``; ``relative_margin``:
-    ``score > pos - |pos| * margin``), above ``max_score`` or below ``min_score``. The survivors are sorted,
-    the first ``range_min`` skipped, and ``num_negatives`` taken (``top``) or sampled (``random``, seeded).
-    With ``cross_encoder`` and any filter set, candidates and positives are rescored by it first.
-
-    ``range_max=None`` becomes ``range_min + num_negatives + max_positives``, or
-    ``range_min + 10 * num_negatives + max_positives`` when a margin or ``max_score`` (or ``min_score`` with
-    a cross-encoder) is set; ``max_positives`` is the largest number of rows sharing one anchor.
-
-    Output formats (``output_scores=True`` swaps labels for similarity scores):
-
-    ============== =========================================================================
-    triplet        (anchor, positive, negative[, scores=[pos, neg]]), one row per negative
-    n-tuple        (anchor, positive, negative_1..negative_n[, scores]); rows lacking n are dropped
-    labeled-pair   (anchor, positive=document, label 1/0 | score); per query positives then negatives
-    labeled-list   (anchor, positive=[docs], labels=[1, 0, ...] | scores); rows without negatives dropped
-    ============== =========================================================================
-
-    Rows follow the unique queries' first-seen order, each query's positives in dataset order.
-
-    Args:
-        dataset: ``datasets.Dataset`` of (anchor, positive) pairs.
-        model: :class:`~crossrank.embedder.Embedder`, model folder, or an object with ``encode``.
-        anchor_column_name / positive_column_name: default the first two columns.
-        corpus: extra candidate documents.
-        cross_encoder: rescoring model with ``predict(pairs, batch_size=...)``.
-        range_min, range_max, max_score, min_score, absolute_margin, relative_margin, num_negatives,
-            sampling_strategy, seed: candidate window, filters and sampling, as above.
-        query_prompt_name, query_prompt, corpus_prompt_name, corpus_prompt: encoding prompts.
-        include_positives: keep positives as candidates (evaluation data); forces ``n-tuple``.
-        output_format, output_scores: see the table.
-        batch_size: encoding batch size.
-        faiss_batch_size: queries per search chunk (``None``: bounded automatically).
-        use_faiss, faiss_index: FAISS search (``pip install crossrank[faiss]``) and its index kind.
-        use_multi_process: accepted for compatibility; crossrank encodes in one process (ignored).
-        verbose: log the settings and the statistics table.
-        cache_folder: reuse embeddings stored there.
-        as_triplets, margin: deprecated aliases of ``output_format`` and ``absolute_margin``.
+    Stages, filters, the automatic ``range_max`` and the output formats are described in the module
+    docstring; every argument maps onto a :class:`~crossrank.mining.config.MiningConfig` field of the same
+    name. Additionally: ``model`` is an :class:`~crossrank.embedder.Embedder`, a model folder or any object
+    with a Sentence-Transformers-style ``encode``; ``corpus`` adds candidate documents (positives are always
+    candidates); ``cross_encoder`` (``predict(pairs, batch_size=...)``) rescores candidates and positives
+    when a filter is set; ``use_multi_process`` is accepted and ignored (one process, all torch threads);
+    ``as_triplets`` and ``margin`` are deprecated aliases of ``output_format`` and ``absolute_margin``.
 
     Returns:
         The mined ``datasets.Dataset``.
