@@ -142,3 +142,17 @@ def test_group_by_label_in_training(tiny_bert: Path, tmp_path: Path) -> None:
     trainer.data_collator = wrapper
     trainer.train()
     assert len(labels) == 4 and all(len(set(b)) == 1 for b in labels)
+
+
+def test_tensorboard_callback_writes_events(tiny_bert: Path, tmp_path: Path) -> None:
+    pytest.importorskip("tensorboard")
+    model = CrossEncoder(tiny_bert)
+    Trainer(model, args(tmp_path, report_to="tensorboard"), train_dataset=datasets.Dataset.from_list(ROWS)).train()
+    assert list((tmp_path / "run").rglob("events.out.tfevents.*"))  # under output_dir/runs/...
+
+
+def test_argument_errors(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="length_buckets must be a positive integer; found 0."):
+        args(tmp_path, length_buckets=0)
+    with pytest.raises(ValueError, match="mini_batch_size must be a positive integer; found 0."):
+        args(tmp_path, mini_batch_size=0)
