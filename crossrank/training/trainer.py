@@ -1,8 +1,16 @@
 """``Trainer``: the ``transformers`` Trainer, fed (B, G) grids by the collator and scored by a loss.
 
 The Hugging Face model inside the CrossEncoder is what the base Trainer trains, saves, checkpoints and
-wraps for DDP/DeepSpeed/FSDP; crossrank only overrides documented hooks: ``compute_loss`` (grid ->
-scores -> loss), ``evaluate``/``evaluation_loop`` (adds the evaluators' metrics) and ``log``.
+wraps for DDP/DeepSpeed/FSDP; crossrank only overrides documented hooks:
+
+- ``get_train_dataloader`` / ``get_eval_dataloader``: crossrank's batch samplers (``training.samplers``),
+  one dataset per batch for multi-dataset training;
+- ``create_optimizer``: parameter groups for ``learning_rate_mapping`` (``training.optim``);
+- ``compute_loss``: grid -> scores -> the dataset's loss, scored in length-sorted pieces or, with
+  ``mini_batch_size``, in cached chunks (``training.cached``);
+- ``training_step``: the base step, then the chunk replay of cached scoring (its backward stopped at
+  the scores, so ``accelerator.backward`` keeps gradient-accumulation and fp16 loss scaling);
+- ``evaluate``/``evaluation_loop`` (adds the evaluators' metrics, main process only) and ``log``.
 """
 
 from __future__ import annotations
