@@ -227,14 +227,18 @@ class Embedder:
         """The size of one embedding vector."""
         return int(self.model.config.hidden_size)
 
-    def _tokenize(self, texts: Sequence[str]) -> list[list[int]]:
+    def _tokenize(self, texts: Sequence[str], chunk: int = 1024) -> list[list[int]]:
+        """Token ids only, ``chunk`` texts at a time (the fast tokenizer's per-text objects are large)."""
         if self.layout.do_lower_case:
             texts = [t.lower() for t in texts]
-        encoded = self.tokenizer(
-            list(texts), truncation=True, max_length=self.max_length, padding=False,
-            return_attention_mask=False, return_token_type_ids=False,
-        )
-        return encoded["input_ids"]
+        ids: list[list[int]] = []
+        for start in range(0, len(texts), chunk):
+            encoded = self.tokenizer(
+                list(texts[start : start + chunk]), truncation=True, max_length=self.max_length, padding=False,
+                return_attention_mask=False, return_token_type_ids=False,
+            )
+            ids.extend(encoded["input_ids"])
+        return ids
 
     def _prompt_length(self, prompt: str | None) -> int:
         if not prompt or self.layout.include_prompt:
