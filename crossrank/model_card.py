@@ -297,13 +297,14 @@ def fill_from_trainer(card: ModelCardData, trainer: Any, evaluator_metrics: Mapp
                 logger.info("No statistics for training dataset %r: it has no length.", name)
                 continue
             card.dataset_stats.append(dataset_statistics(dataset, name, dataset_id))
-    loss = trainer.loss
-    card.loss_name = type(loss).__name__
-    card.loss_input_format = getattr(loss, "input_format", None)
-    card.loss_config = dict(loss.get_config_dict())
-    citation = getattr(loss, "citation", None)
-    if citation:
-        card.citations.setdefault(card.loss_name, citation)
+    losses = dict(trainer.loss) if isinstance(trainer.loss, Mapping) else {"": trainer.loss}
+    card.loss_name = " + ".join(dict.fromkeys(type(loss).__name__ for loss in losses.values()))
+    formats = {getattr(loss, "input_format", None) for loss in losses.values()}
+    card.loss_input_format = formats.pop() if len(formats) == 1 else None
+    configs = {name: dict(loss.get_config_dict()) for name, loss in losses.items()}
+    card.loss_config = configs.get("", configs)
+    for loss in (loss for loss in losses.values() if getattr(loss, "citation", None)):
+        card.citations.setdefault(type(loss).__name__, loss.citation)
     card.hyperparameters = non_default_hyperparameters(trainer.args)
     state = trainer.state
     card.log_history = [dict(entry) for entry in state.log_history]
@@ -349,7 +350,7 @@ def _title(card: ModelCardData) -> str:
 # ---------------------------------------------------------------------------------------- sections
 def front_matter(card: ModelCardData) -> dict[str, Any]:
     """The YAML metadata the Hub reads: tags, base model, datasets, metrics and the ``model-index``."""
-    loss_tag = [f"loss:{card.loss_name}"] if card.loss_name else []
+    loss_tag = [f"loss:{name}" for name in card.loss_name.split(" + ")] if card.loss_name else []
     tags = list(dict.fromkeys(["cross-encoder", "reranker", "crossrank", "text-ranking", *card.tags, *loss_tag]))
     datasets = [d["id"] for d in (*card.train_datasets, *card.eval_datasets) if d.get("id")]
     primary = [r.short(r.primary_metric) for r in card.evaluation if r.primary_metric]

@@ -212,3 +212,24 @@ def test_card_written_after_training(tiny_bert: Path, tmp_path: Path, monkeypatc
     trainer.cross_encoder.save_pretrained(bare)
     text = write_model_card(bare, trainer=trainer).read_text(encoding="utf-8")
     assert "matplotlib is not installed" in text and not (bare / "training_loss.png").exists()
+
+
+def test_card_lists_every_loss_of_a_multi_dataset_run(tiny_bert: Path) -> None:
+    from types import SimpleNamespace
+
+    from crossrank import CrossEncoder, TrainingArguments
+    from crossrank.losses import BinaryCrossEntropyLoss, ListNetLoss
+    from crossrank.model_card import ModelCardData, fill_from_trainer
+
+    model = CrossEncoder(tiny_bert)
+    trainer = SimpleNamespace(
+        cross_encoder=model, train_dataset=None, evaluators=[],
+        loss={"pairs": BinaryCrossEntropyLoss(model), "lists": ListNetLoss(model)},
+        args=TrainingArguments(output_dir="unused", report_to="none"),
+        state=SimpleNamespace(log_history=[], best_metric=None, best_global_step=None, best_model_checkpoint=None),
+    )
+    card = ModelCardData()
+    fill_from_trainer(card, trainer)
+    assert card.loss_name == "BinaryCrossEntropyLoss + ListNetLoss"
+    assert set(card.loss_config) == {"pairs", "lists"}
+    assert card.loss_input_format is None
