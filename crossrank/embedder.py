@@ -175,7 +175,8 @@ class Embedder:
     """A bi-encoder: text in, one vector per text out.
 
     Args:
-        model_name_or_path: a local folder (Sentence Transformers layout or plain Hugging Face encoder).
+        model_name_or_path: a local folder (Sentence Transformers layout or plain Hugging Face encoder), or
+            ``package:NAME`` for the model folder shipped in an installed package.
         device: torch device; CPU by default (CUDA when available).
         max_length: token limit; defaults to the folder's ``max_seq_length`` or the model's maximum.
         pooling: override the folder's pooling mode.
@@ -196,7 +197,12 @@ class Embedder:
         normalize: bool | None = None,
         compact_memory: bool = True,
     ) -> None:
-        folder = Path(model_name_or_path)
+        text = os.fspath(model_name_or_path)
+        if text.startswith("package:"):
+            from crossrank._loading import package_model_folder
+
+            text = package_model_folder(text[len("package:"):])
+        folder = Path(text)
         if not folder.is_dir():
             raise FileNotFoundError(
                 f"Embedding model folder {str(folder)!r} not found: expected a local folder with config.json "

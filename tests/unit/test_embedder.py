@@ -104,3 +104,8 @@ def test_encode_rejects_non_strings(tiny_bert: Path) -> None:
     with pytest.raises(ValueError, match="batch_size must be a positive integer, got 0"):
         emb.encode(["a"], batch_size=0)
     assert emb.encode([]).shape == (0, 32)
+
+
+def test_package_model_id_needs_an_installed_package() -> None:
+    with pytest.raises(FileNotFoundError, match="package 'no_such_pkg_xyz' is not installed; install it"):
+        Embedder("package:no_such_pkg_xyz")
