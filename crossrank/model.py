@@ -20,6 +20,9 @@ from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTok
 
 from crossrank import _activation, _io
 from crossrank._loading import resolve_model_source
+from crossrank.fusion import Fusion
+
+FUSION_CONFIG_KEY = "crossrank_fusion"
 
 logger = logging.getLogger(__name__)
 
@@ -118,6 +121,15 @@ class CrossEncoder(nn.Module):
         object.__setattr__(self, "_activation_fn", fn)
         _activation.store_in_config(self.config, fn)
 
+    @property
+    def fusion(self) -> Fusion | None:
+        """How :meth:`rank` blends in first-stage scores (stored in ``config.json``); None = reranker only."""
+        return Fusion.from_dict(getattr(self.config, FUSION_CONFIG_KEY, None))
+
+    @fusion.setter
+    def fusion(self, value: Fusion | None) -> None:
+        setattr(self.config, FUSION_CONFIG_KEY, value.to_dict() if value is not None else None)
+
     def _default_max_length(self) -> int:
         limit = int(getattr(self.config, "max_position_embeddings", 512) or 512)
         tok_limit = self.tokenizer.model_max_length
@@ -191,16 +203,36 @@ class CrossEncoder(nn.Module):
         return_documents: bool = False,
         batch_size: int = 32,
         show_progress_bar: bool | None = None,
+        first_stage_scores: Sequence[float] | None = None,
     ) -> list[dict[str, Any]]:
-        """Order ``documents`` by relevance to ``query``: ``[{corpus_id, score[, text]}]``, best first."""
+        """Order ``documents`` by relevance to ``query``: ``[{corpus_id, score[, text]}]``, best first.
+
+        With ``first_stage_scores`` (the retriever's score of each document) and a :attr:`fusion` stored
+        with the model, ``score`` is the fused score and ``reranker_score`` the model's own.
+        """
         if self.num_labels != 1:
             raise ValueError(f"rank needs a one-label model; this one has {self.num_labels} labels.")
-        scores = self.predict([(query, d) for d in documents], batch_size=batch_size,
-                              show_progress_bar=show_progress_bar)
-        order = np.argsort(-np.asarray(scores), kind="stable")[: top_k if top_k is not None else None]
+        pairs = [(query, d) for d in documents]
+        fusion = self.fusion if first_stage_scores is not None else None
+        if first_stage_scores is not None and fusion is None:
+            raise ValueError(
+                "first_stage_scores were given but this model stores no fusion weight. Set "
+                "model.fusion = Fusion(weight=...) or train with a first-stage evaluator to tune one."
+            )
+        if fusion is None:
+            scores = np.asarray(self.predict(pairs, batch_size=batch_size, show_progress_bar=show_progress_bar))
+            own = scores
+        else:
+            logits = self.predict(pairs, batch_size=batch_size, show_progress_bar=show_progress_bar,
+                                  activation_fn=nn.Identity())
+            scores = fusion.apply(logits, first_stage_scores)  # type: ignore[arg-type]
+            own = np.asarray(self.activation_fn(torch.as_tensor(logits)))
+        order = np.argsort(-scores, kind="stable")[: top_k if top_k is not None else None]
         results = []
         for i in order:
             item: dict[str, Any] = {"corpus_id": int(i), "score": float(scores[i])}
+            if fusion is not None:
+                item["reranker_score"] = float(own[i])
             if return_documents:
                 item["text"] = documents[i]
             results.append(item)

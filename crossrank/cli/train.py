@@ -97,6 +97,12 @@ def build_evaluator(config: dict[str, Any]) -> Any:
     samples = group_labeled_pairs(load_split(config, spec["data"]))
     if spec.get("max_queries"):
         samples = samples[: int(spec["max_queries"])]
+    if spec.get("first_stage"):
+        from crossrank._loading import resolve_model_source
+        from crossrank.mining.eval_samples import add_first_stage_scores
+
+        first_stage = resolve_model_source(resolve_path(config, str(spec["first_stage"])))
+        samples = add_first_stage_scores([s for s in samples if s["positive"]], first_stage)
     kwargs = {k: spec[k] for k in ("at_k", "batch_size", "always_rerank_positives") if k in spec}
     return RerankingEvaluator(samples, name=spec.get("name", "dev"), **kwargs)
 
@@ -161,6 +167,7 @@ def run(args: argparse.Namespace) -> int:
                       loss=loss, evaluator=evaluator)
     resume = args.resume_from_checkpoint
     trainer.train(resume_from_checkpoint=True if resume == "true" else resume)
+    fusion_note = tune_fusion(config, model, evaluator)
     after = evaluator(model) if evaluator else {}
     out = Path(config.get("output") or Path(training_args.output_dir) / "final")
     model.save_pretrained(out)
@@ -171,4 +178,31 @@ def run(args: argparse.Namespace) -> int:
     print(f"\nSaved the trained reranker to {out}")
     if evaluator:
         print(metrics_table(before, after))
+    if fusion_note:
+        print(fusion_note)
     return 0
+
+
+def tune_fusion(config: dict[str, Any], model: Any, evaluator: Any) -> str:
+    """Tune and store the first-stage fusion weight on the evaluator's samples; returns a note to print.
+
+    On by default when the evaluator has a ``first_stage``; ``fusion: false`` turns it off and
+    ``fusion: {metric: ndcg@10, normalize: minmax}`` changes what is tuned.
+    """
+    spec = config.get("fusion", True)
+    if spec is False or evaluator is None or not getattr(evaluator, "has_first_stage", False):
+        return ""
+    spec = {} if spec is True else dict(spec)
+    unknown = set(spec) - {"metric", "normalize", "weights"}
+    if unknown:
+        raise CLIError(f"unknown key(s) {sorted(unknown)} in section 'fusion'; expected metric, normalize, weights.")
+    try:
+        fusion, curve = evaluator.tune_fusion(model, metric=spec.get("metric", "map"),
+                                              weights=spec.get("weights"), normalize=spec.get("normalize", "zscore"))
+    except ValueError as err:
+        raise CLIError(f"fusion: {err}") from err
+    model.fusion = fusion
+    alone = f" vs {curve[0.0]:.4f} for the reranker alone" if 0.0 in curve else ""
+    return (f"First-stage fusion: weight {fusion.weight:.2f} on the first-stage score ({fusion.normalize}), "
+            f"tuned on {fusion.tuned_on}: {curve[fusion.weight]:.4f}{alone}. "
+            "The fused_* rows above are measured on the samples the weight was tuned on.")

@@ -33,6 +33,7 @@ class RankingList:
         gains: Relevance of each document (0 = not relevant; 1 or a grade otherwise).
         base: ``(map, mrr@k, ndcg@k)`` of the first-stage order, or None without a first stage.
         num_positives: Number of relevant documents the query has (scored or not).
+        first_stage: The first stage's score of each document (same order), for score fusion; None without.
     """
 
     query: str
@@ -40,6 +41,7 @@ class RankingList:
     gains: list[float]
     base: tuple[float, float, float] | None = None
     num_positives: int = 0
+    first_stage: list[float] | None = None
 
 
 def measure(gains: Sequence[float], scores: Any, at_k: int, ndcg_gains: NdcgGains = "binary") -> tuple[float, ...]:
@@ -112,27 +114,58 @@ def prepare_sample(sample: Mapping[str, Any], index: int, at_k: int, always_rera
         )
     query, positive = sample["query"], _as_text_list(sample["positive"], "positive", index)
     if "negative" in sample:
+        if "first_stage_scores" in sample:
+            raise ValueError(
+                f"sample {index}: 'first_stage_scores' go with a ranked 'documents' list, not with 'negative'. "
+                "Pass 'documents' (all candidates) and one first-stage score per document."
+            )
         negative = _as_text_list(sample["negative"], "negative", index)
         gains = [1.0] * len(positive) + [0.0] * len(negative)
         return RankingList(query, positive + negative, gains, None, len(positive))
     documents = _as_text_list(sample["documents"], "documents", index)
+    first = _first_stage_scores(sample, len(documents), index)
     positive_set = set(positive)
     ranked = [1.0 if doc in positive_set else 0.0 for doc in documents]
     missing = [1.0] * max(len(positive) - int(sum(ranked)), 0)
     base = first_stage_metrics(ranked, missing, at_k)
     if always_rerank_positives:
-        docs = positive + [doc for doc in documents if doc not in positive_set]
+        rest = [i for i, doc in enumerate(documents) if doc not in positive_set]
+        docs = positive + [documents[i] for i in rest]
         gains = [1.0] * len(positive) + [0.0] * (len(docs) - len(positive))
+        if first is not None:
+            # a positive the first stage missed gets the list's lowest first-stage score
+            found = {doc: score for doc, score in zip(documents, first)}
+            floor = min(first) if first else 0.0
+            first = [found.get(doc, floor) for doc in positive] + [first[i] for i in rest]
     else:
         docs, gains = documents, ranked
-    return RankingList(query, docs, gains, base, len(positive))
+    return RankingList(query, docs, gains, base, len(positive), first)
 
 
-def score_pairs(model: Any, pairs: list[tuple[str, str]], batch_size: int, show_progress_bar: bool) -> np.ndarray:
+def _first_stage_scores(sample: Mapping[str, Any], num_documents: int, index: int) -> list[float] | None:
+    """The optional ``first_stage_scores`` of a ``documents`` sample, checked: one finite number per document."""
+    if "first_stage_scores" not in sample or sample["first_stage_scores"] is None:
+        return None
+    try:
+        scores = [float(v) for v in sample["first_stage_scores"]]
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"sample {index}: 'first_stage_scores' must be a list of numbers ({err}).") from err
+    if len(scores) != num_documents or not all(np.isfinite(scores)):
+        raise ValueError(
+            f"sample {index}: expected {num_documents} finite 'first_stage_scores' (one per document); found "
+            f"{len(scores)} values{'' if all(np.isfinite(scores)) else ' with NaN or infinity'}."
+        )
+    return scores
+
+
+def score_pairs(
+    model: Any, pairs: list[tuple[str, str]], batch_size: int, show_progress_bar: bool, **predict_kwargs: Any
+) -> np.ndarray:
     """Score all pairs in one ``model.predict`` call and return a flat float array, one score per pair."""
     if not pairs:
         return np.zeros(0, dtype=np.float64)
-    scores = model.predict(pairs, batch_size=batch_size, convert_to_numpy=True, show_progress_bar=show_progress_bar)
+    scores = model.predict(pairs, batch_size=batch_size, convert_to_numpy=True, show_progress_bar=show_progress_bar,
+                           **predict_kwargs)
     scores = np.asarray(scores, dtype=np.float64)
     if scores.size != len(pairs):
         raise ValueError(
@@ -260,8 +293,56 @@ class RerankingEvaluator(Evaluator):
             The metrics dictionary, keys prefixed with the evaluator name.
         """
         logger.info("RerankingEvaluator: evaluating %s%s", self.name or "the samples", epoch_text(epoch, steps))
-        scores = score_pairs(model, self.pairs(), self.batch_size, self.show_progress_bar)
-        return self.compute(scores, output_path, epoch, steps)
+        fusion = getattr(model, "fusion", None) if self.has_first_stage else None
+        if fusion is None:
+            scores = score_pairs(model, self.pairs(), self.batch_size, self.show_progress_bar)
+            return self.compute(scores, output_path, epoch, steps)
+        logits = self._logits(model)
+        metrics = self.compute(_activate(model, logits), output_path, epoch, steps)
+        fused = fused_metrics(self._scored(), logits, fusion, self.at_k, self.ndcg_gains, len(self.lists))
+        logger.info("Fused with the first stage (weight %.2f): %s", fusion.weight,
+                    ", ".join(f"{k} {v:.4f}" for k, v in fused.items()))
+        metrics.update(self.prefix_metrics({f"fused_{k}": v for k, v in fused.items()}))
+        return metrics
+
+    @property
+    def has_first_stage(self) -> bool:
+        """Whether the samples carry ``first_stage_scores`` (enables fusion metrics and tuning)."""
+        return any(item.first_stage is not None for item in self.lists)
+
+    def _logits(self, model: Any) -> np.ndarray:
+        from torch import nn
+
+        return score_pairs(model, self.pairs(), self.batch_size, self.show_progress_bar, activation_fn=nn.Identity())
+
+    def tune_fusion(
+        self, model: Any, metric: str = "map", weights: Sequence[float] | None = None, normalize: str = "zscore"
+    ) -> tuple[Any, dict[float, float]]:
+        """Choose the first-stage fusion weight that maximises ``metric`` (map, mrr@k or ndcg@k) on these samples.
+
+        Returns:
+            The :class:`crossrank.fusion.Fusion` (store it with ``model.fusion = ...``) and the metric per weight.
+        """
+        from crossrank.fusion import DEFAULT_WEIGHTS, FusionList, tune_fusion
+
+        if not self.has_first_stage:
+            raise ValueError(
+                f"evaluator {self.name!r} has no first-stage scores to fuse. Build its samples with "
+                "'documents' and 'first_stage_scores' (crossrank.mining.eval_samples.add_first_stage_scores)."
+            )
+        column = _metric_column(metric, self.at_k)
+        logits = self._logits(model)
+        lists, offset = [], 0
+        for item in self._scored():
+            chunk = logits[offset : offset + len(item.documents)]
+            offset += len(item.documents)
+            first = item.first_stage if item.first_stage is not None else chunk
+            lists.append(FusionList(item.gains, chunk, np.asarray(first, dtype=np.float64)))
+        return tune_fusion(
+            lists, lambda g, s: measure(g, s, self.at_k, self.ndcg_gains)[column],
+            weights if weights is not None else DEFAULT_WEIGHTS, normalize,  # type: ignore[arg-type]
+            tuned_on=f"{self.name or 'dev'} {metric}",
+        )
 
     def _scored(self) -> list[RankingList]:
         return [item for item in self.lists if any(g > 0 for g in item.gains)]
@@ -338,3 +419,35 @@ class RerankingEvaluator(Evaluator):
         if self.ndcg_gains != "binary":
             config["ndcg_gains"] = self.ndcg_gains
         return config
+
+
+def _activate(model: Any, logits: np.ndarray) -> np.ndarray:
+    """The model's own activation applied to raw logits (what ``predict`` would have returned)."""
+    import torch
+
+    fn = getattr(model, "activation_fn", None)
+    if fn is None:
+        return logits
+    with torch.no_grad():
+        return np.asarray(fn(torch.as_tensor(logits)).double().numpy()).reshape(-1)
+
+
+def _metric_column(metric: str, at_k: int) -> int:
+    names = {"map": 0, f"mrr@{at_k}": 1, f"ndcg@{at_k}": 2}
+    if metric not in names:
+        raise ValueError(f"fusion can be tuned for one of {sorted(names)}; found {metric!r}.")
+    return names[metric]
+
+
+def fused_metrics(
+    scored: Sequence[RankingList], logits: np.ndarray, fusion: Any, at_k: int, ndcg_gains: NdcgGains, num_queries: int
+) -> dict[str, float]:
+    """MAP, MRR@k and NDCG@k of the fused scores, averaged over all ``num_queries`` (unscorable ones count 0)."""
+    totals, offset = np.zeros(3), 0
+    for item in scored:
+        chunk = logits[offset : offset + len(item.documents)]
+        offset += len(item.documents)
+        fused = fusion.apply(chunk, item.first_stage) if item.first_stage is not None else chunk
+        totals += measure(item.gains, fused, at_k, ndcg_gains)
+    names = ["map", f"mrr@{at_k}", f"ndcg@{at_k}"]
+    return {n: float(v) for n, v in zip(names, totals / max(num_queries, 1))}

@@ -95,6 +95,47 @@ def samples_from_pairs(
     ]
 
 
+def add_first_stage_scores(
+    samples: Sequence[dict[str, Any]], model: Any, batch_size: int = 32
+) -> list[dict[str, Any]]:
+    """Score every sample's candidates with an embedding model (cosine) and order them, best first.
+
+    This turns labeled candidate lists (``positive`` + ``negative``, or ``documents``) into first-stage
+    samples — ``{"query", "positive", "documents", "first_stage_scores"}`` — so that a ``RerankingEvaluator``
+    reports the first stage as its ``base_*`` metrics and can tune the reranker's fusion with it.
+
+    Args:
+        samples: Evaluator samples; candidates are ``documents`` if present, else positives then negatives
+            (duplicates dropped, first occurrence kept).
+        model: An ``Embedder``, a folder, or ``package:NAME``.
+        batch_size: Encoding batch size.
+    """
+    from crossrank.embedder import Embedder
+
+    if not samples:
+        raise ValueError("add_first_stage_scores needs at least one sample; found none.")
+    embedder = model if isinstance(model, Embedder) else Embedder(str(model))
+    candidates = [list(dict.fromkeys(s["documents"] if "documents" in s
+                                     else _texts(s["positive"]) + _texts(s.get("negative", []))))
+                  for s in samples]
+    texts = list(dict.fromkeys(doc for docs in candidates for doc in docs))
+    index = {text: i for i, text in enumerate(texts)}
+    doc_emb = check_embeddings(embedder.encode(texts, batch_size=batch_size), texts, "document")
+    queries = [s["query"] for s in samples]
+    query_emb = check_embeddings(embedder.encode(queries, batch_size=batch_size), queries, "query")
+    out = []
+    for sample, docs, q in zip(samples, candidates, query_emb):
+        scores = doc_emb[[index[d] for d in docs]] @ q
+        order = sorted(range(len(docs)), key=lambda i: -float(scores[i]))
+        out.append({"query": sample["query"], "positive": _texts(sample["positive"]),
+                    "documents": [docs[i] for i in order], "first_stage_scores": [float(scores[i]) for i in order]})
+    return out
+
+
+def _texts(value: Any) -> list[str]:
+    return [value] if isinstance(value, str) else list(value)
+
+
 def _find(folder: Path, candidates: Sequence[str]) -> Path:
     for name in candidates:
         if (folder / name).is_file():
