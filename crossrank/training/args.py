@@ -24,8 +24,9 @@ class TrainingArguments(transformers.TrainingArguments):
             (e.g. a higher rate for the fresh ``classifier`` head).
         mini_batch_size: score the grid in chunks of this many pairs to bound memory (gradient caching).
         length_buckets: score each batch's pairs in up to this many sub-batches sorted by length, each
-            padded only to its own longest pair (at least 8 pairs each); the loss and gradients are the
-            same, less compute goes into padding. 1 scores the batch as one padded tensor.
+            padded only to its own longest pair; the cuts minimise padded tokens plus a fixed cost per
+            sub-batch. The loss and gradients are the same, less compute goes into padding. 1 scores the
+            batch as one padded tensor.
 
     Unlike ``transformers``, unused columns are kept (``remove_unused_columns=False``) since the text
     columns are the inputs, and nothing is reported to trackers unless ``report_to`` says so.
@@ -41,7 +42,7 @@ class TrainingArguments(transformers.TrainingArguments):
         default=None, metadata={"help": "regex on parameter names -> learning rate"}
     )
     mini_batch_size: int | None = field(default=None, metadata={"help": "pairs scored at once (memory bound)"})
-    length_buckets: int = field(default=4, metadata={"help": "length-sorted sub-batches per batch (1: none)"})
+    length_buckets: int = field(default=8, metadata={"help": "length-sorted sub-batches per batch (1: none)"})
 
     def __post_init__(self) -> None:
         super().__post_init__()

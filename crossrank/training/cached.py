@@ -63,22 +63,54 @@ def _autocast_settings(device_type: str) -> tuple[bool, torch.dtype]:
 
 
 def length_plan(features: dict[str, Tensor], piece_size: int | None, max_pieces: int = 1,
-                min_piece: int = 8, sort: bool = True) -> list[Tensor]:
+                min_piece: int = 2, sort: bool = True) -> list[Tensor]:
     """Row indices of each forward pass: pairs sorted by token count, cut into pieces.
 
-    ``piece_size`` pairs per piece (chunked scoring), else up to ``max_pieces`` pieces of at least
-    ``min_piece`` pairs (length bucketing). Sorting by length lets each piece be padded only to its own
-    longest pair; ``sort=False`` keeps the input order (left-padded tokenizers).
+    ``piece_size`` pairs per piece (chunked scoring); otherwise up to ``max_pieces`` contiguous pieces of
+    the sorted pairs, cut where they save the most padding (:func:`padding_cuts`, each cut must save at
+    least ``min_piece`` rows' worth of the longest length). Sorting lets each piece be padded only to its
+    own longest pair; ``sort=False`` keeps the input order (left-padded tokenizers).
     """
     mask = features.get("attention_mask")
     n = int(next(iter(features.values())).shape[0])
     order = torch.arange(n)
+    lengths = None
     if sort and mask is not None:
-        order = torch.argsort(mask.sum(dim=1).cpu(), stable=True)
-    if piece_size is None:
+        lengths = mask.sum(dim=1).cpu()
+        order = torch.argsort(lengths, stable=True)
+    if piece_size is not None:
+        return list(torch.split(order, piece_size))
+    if lengths is None or max_pieces <= 1:
         pieces = max(1, min(max_pieces, n // max(min_piece, 1)))
-        piece_size = -(-n // pieces)
-    return list(torch.split(order, piece_size))
+        return list(torch.split(order, -(-n // pieces)))
+    sizes = padding_cuts(lengths[order].tolist(), max_pieces, min_piece * int(lengths.max()))
+    return list(torch.split(order, sizes))
+
+
+def padding_cuts(sorted_lengths: list[int], max_pieces: int, piece_cost: int) -> list[int]:
+    """Sizes of at most ``max_pieces`` contiguous pieces minimising padded tokens + ``piece_cost`` per piece.
+
+    ``sorted_lengths`` ascend, so a piece costs ``rows * its last length``. Exact dynamic programme over
+    (end, pieces): O(max_pieces * n^2), trivial for batch sizes.
+    """
+    n = len(sorted_lengths)
+    inf = float("inf")
+    best = [[inf] * (n + 1) for _ in range(max_pieces + 1)]
+    back = [[0] * (n + 1) for _ in range(max_pieces + 1)]
+    best[0][0] = 0.0
+    for k in range(1, max_pieces + 1):
+        for end in range(1, n + 1):
+            for start in range(k - 1, end):
+                cost = best[k - 1][start] + (end - start) * sorted_lengths[end - 1] + piece_cost
+                if cost < best[k][end]:
+                    best[k][end], back[k][end] = cost, start
+    k = min(range(1, max_pieces + 1), key=lambda j: (best[j][n], j))
+    sizes, end = [], n
+    while k > 0:
+        start = back[k][end]
+        sizes.append(end - start)
+        end, k = start, k - 1
+    return sizes[::-1]
 
 
 def _slice_features(features: dict[str, Tensor], rows: Tensor, trim: bool = True) -> dict[str, Tensor]:

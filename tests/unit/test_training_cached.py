@@ -197,7 +197,20 @@ def test_length_buckets_give_the_same_gradients(tiny_bert: Path, tmp_path: Path)
     loss_a, grads_a = step_grads(one, rows, seed=1)
     loss_b, grads_b = step_grads(four, rows, seed=1)
     handle.remove()
-    assert [n for n, _ in calls] == [10, 10]  # 20 pairs: at most 4 pieces of at least 8 pairs
+    # 20 pairs; cuts where they save more padding than a piece costs (2 rows of the longest pair)
+    assert [n for n, _ in calls] == [9, 11]
     assert [w for _, w in calls] == sorted(w for _, w in calls) and calls[0][1] < calls[-1][1]
     assert loss_b == pytest.approx(loss_a, abs=1e-6)
     assert_same_grads(grads_a, grads_b)
+
+
+def test_padding_cuts_minimise_padding_plus_piece_cost() -> None:
+    from crossrank.training.cached import padding_cuts
+
+    # two length groups: one cut saves 8 * 40 padded tokens, far more than a piece costs
+    assert padding_cuts([10] * 8 + [50] * 8, 4, 80) == [8, 8]
+    # all the same length: no cut pays off
+    assert padding_cuts([10] * 16, 4, 80) == [16]
+    # capped by max_pieces, and each piece is contiguous in sorted order
+    assert padding_cuts([10, 11, 12, 13, 40, 41, 100, 120], 4, 80) == [4, 2, 2]
+    assert padding_cuts([1, 2, 3, 4], 1, 0) == [4]
