@@ -11,7 +11,7 @@ checkpoints, max_length 256) and the loss's defaults:
   (at most 10 sentences each), batch 8 lists, ``LambdaLoss`` (NDCGLoss2++ weighting).
 
 A sample is a row (a pair, or a whole list). crossrank runs with its defaults, which include length
-bucketing (each batch scored in up to 4 length-sorted sub-batches padded to their own longest pair).
+bucketing (each batch scored in up to 8 length-sorted sub-batches padded to their own longest pair).
 Prints samples/s and the crossrank / reference ratio per loss and writes bench/results/losses.md.
 """
 

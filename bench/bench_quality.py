@@ -1,6 +1,6 @@
 """Quality: train on WikiQA train (BCE, 1 epoch), rerank the WikiQA test questions that have a positive.
 
-    python bench/bench_quality.py [--limit N] [--skip-reference]
+    python bench/bench_quality.py [--recipe bce|lambda] [--limit N] [--skip-reference]
 
 Reports MAP and MRR@10 of: the zero-shot all-MiniLM-L6-v2 bi-encoder (cosine; the first stage), crossrank's
 trained reranker (best checkpoint on WikiQA dev, crossrank's defaults), that reranker fused with the first-stage
@@ -49,32 +49,52 @@ def bi_encoder_metrics(samples: list[dict]) -> dict[str, float]:
     return {"map": float(np.mean(aps)), "mrr@10": float(np.mean(mrrs))}
 
 
-def train_rows(limit: int | None, with_positive_only: bool = False) -> object:
-    """WikiQA train pairs; ``with_positive_only`` keeps the questions that have a correct answer."""
+def train_rows(limit: int | None) -> object:
+    """All WikiQA train (question, sentence, label) pairs (the first ``limit`` only, if given)."""
     from datasets import Dataset
 
     rows = wikiqa_rows("train")[:limit]
-    if with_positive_only:
-        answered = {r["qid"] for r in rows if r["label"] == 1}
-        rows = [r for r in rows if r["qid"] in answered]
     return Dataset.from_dict({"question": [r["question"] for r in rows], "sentence": [r["sentence"] for r in rows],
                               "label": [float(r["label"]) for r in rows]})
 
 
-def train_crossrank(folder: Path, limit: int | None, out: str, with_positive_only: bool = False) -> object:
-    """crossrank's CLI recipe: BCE, lr 5e-5, warmup 10%, best of 5 dev evaluations, fusion tuned on dev."""
+def train_lists(limit: int | None) -> object:
+    """WikiQA train questions that have a correct answer, as (question, [sentences], [labels]) lists."""
+    from datasets import Dataset
+
+    lists: dict[str, dict] = {}
+    for r in wikiqa_rows("train")[:limit]:
+        item = lists.setdefault(r["qid"], {"question": r["question"], "sentences": [], "labels": []})
+        item["sentences"].append(r["sentence"])
+        item["labels"].append(float(r["label"]))
+    return Dataset.from_list([x for x in lists.values() if any(x["labels"])])
+
+
+RECIPES = {
+    # the issue's recipe: BCE on every pair, one epoch
+    "bce": {"data": train_rows, "loss": "BinaryCrossEntropyLoss", "epochs": 1, "batch": 16,
+            "label": "BCE on all pairs, 1 epoch"},
+    # crossrank's recommendation for labeled candidate lists: a listwise loss on the answered questions
+    "lambda": {"data": train_lists, "loss": "LambdaLoss", "epochs": 2, "batch": 8,
+               "label": "LambdaLoss on answered lists, 2 epochs"},
+}
+
+
+def train_crossrank(folder: Path, limit: int | None, out: str, recipe: str) -> object:
+    """crossrank's CLI: lr 5e-5, warmup 10%, best of 5 dev evaluations, fusion weight tuned on dev."""
     from crossrank.cli import main
 
+    spec = RECIPES[recipe]
     config = Path(out) / "config.yaml"
     config.parent.mkdir(parents=True, exist_ok=True)
     train = Path(out) / "train.jsonl"
-    train_rows(limit, with_positive_only).to_json(str(train))
+    spec["data"](limit).to_json(str(train))
     dev = Path(__file__).resolve().parents[1] / "examples" / "quickstart" / "data" / "dev.jsonl"
     config.write_text(
-        f"model: {{name_or_path: {folder}, max_length: 256}}\ndata: {{train: {train}}}\n"
+        f"model: {{name_or_path: {folder}, max_length: 256}}\ndata: {{train: {train}}}\nloss: {spec['loss']}\n"
         f"evaluator: {{type: reranking, data: {dev}, name: dev, first_stage: '{FIRST_STAGE}'}}\n"
-        f"training: {{output_dir: {out}/run, num_train_epochs: 1, per_device_train_batch_size: 16, "
-        "learning_rate: 5.0e-5, disable_tqdm: true}\nseed: 42\n")
+        f"training: {{output_dir: {out}/run, num_train_epochs: {spec['epochs']}, "
+        f"per_device_train_batch_size: {spec['batch']}, learning_rate: 5.0e-5, disable_tqdm: true}}\nseed: 42\n")
     assert main(["train", str(config)]) == 0
     from crossrank import CrossEncoder
 
@@ -106,39 +126,41 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--limit", type=int, default=None, help="train on the first N pairs only")
     parser.add_argument("--skip-reference", action="store_true")
-    parser.add_argument("--with-positive-only", action="store_true",
-                        help="crossrank trains only on the questions that have a correct answer")
+    parser.add_argument("--recipe", choices=sorted(RECIPES), default="bce",
+                        help="bce: the issue's recipe; lambda: crossrank's listwise recipe for candidate lists")
     args = parser.parse_args()
     quiet()
     samples = test_samples()
     folder = start_checkpoint(Path(tempfile.gettempdir()) / "crossrank-bench-start")
-    results = {"all-MiniLM-L6-v2 bi-encoder, zero-shot (cosine)": bi_encoder_metrics(samples)}
+    results = {"all-MiniLM-L6-v2 bi-encoder, zero-shot (cosine; the first stage)": bi_encoder_metrics(samples)}
+    label = RECIPES[args.recipe]["label"]
     with tempfile.TemporaryDirectory() as tmp:
         with Timer() as t:
-            trained = train_crossrank(folder, args.limit, tmp, args.with_positive_only)
-            label = " on answered questions" if args.with_positive_only else ""
-            results[f"crossrank reranker (BCE, 1 epoch{label})"] = rerank_metrics(trained, samples)
+            trained = train_crossrank(folder, args.limit, tmp, args.recipe)
+            results[f"crossrank reranker ({label})"] = rerank_metrics(trained, samples)
             weight = trained.fusion.weight
-            results[f"crossrank reranker + first-stage fusion (weight {weight:.2f}, tuned on dev)"] = rerank_metrics(
-                trained, samples, fused=True)
+            results[f"crossrank reranker ({label}) + first-stage fusion (weight {weight:.2f}, tuned on dev)"] = (
+                rerank_metrics(trained, samples, fused=True))
         minutes = {"crossrank": t.seconds / 60}
         if not args.skip_reference:
             with Timer() as t:
                 ref = train_reference(folder, args.limit, f"{tmp}/ref")
             minutes["reference"] = t.seconds / 60
-            results["sentence-transformers reranker (BCE, 1 epoch, its defaults)"] = rerank_metrics(ref, samples)
+            results["sentence-transformers reranker (BCE on all pairs, 1 epoch, its defaults)"] = rerank_metrics(
+                ref, samples)
     lines = ["| model | test MAP | test MRR@10 |", "|---|---|---|"]
     lines += [f"| {name} | {m['map']:.4f} | {m['mrr@10']:.4f} |" for name, m in results.items()]
-    n_train = len(train_rows(args.limit, args.with_positive_only))
-    lines.append(f"\n{len(samples)} WikiQA test questions with a positive; trained on {n_train} WikiQA train pairs; "
-                 "training minutes: " + ", ".join(f"{k} {v:.1f}" for k, v in minutes.items()))
+    lines.append(f"\n{len(samples)} WikiQA test questions with a positive (candidates ordered by the bi-encoder); "
+                 f"trained on WikiQA train ({len(RECIPES[args.recipe]['data'](args.limit))} rows); dev = the "
+                 "126 answered WikiQA dev questions; training minutes: "
+                 + ", ".join(f"{k} {v:.1f}" for k, v in minutes.items()))
     table = "\n".join(lines)
     print(table)
     flags = [f"--limit {args.limit}"] if args.limit else []
-    flags += [f for f, on in (("--skip-reference", args.skip_reference),
-                              ("--with-positive-only", args.with_positive_only)) if on]
-    cmd = " ".join(["python bench/bench_quality.py", *flags])
-    write_result("quality-positive-only" if args.with_positive_only else "quality", cmd, table)
+    flags += ["--skip-reference"] if args.skip_reference else []
+    flags += [f"--recipe {args.recipe}"] if args.recipe != "bce" else []
+    write_result("quality" if args.recipe == "bce" else f"quality-{args.recipe}",
+                 " ".join(["python bench/bench_quality.py", *flags]), table)
 
 
 if __name__ == "__main__":
