@@ -96,10 +96,15 @@ def tune_fusion(
     weights: Sequence[float] = DEFAULT_WEIGHTS,
     normalize: Normalization = "zscore",
     tuned_on: str = "",
+    rule: Literal["plateau", "best"] = "plateau",
 ) -> tuple[Fusion, dict[float, float]]:
-    """Pick the weight with the best mean ``metric(gains, fused_scores)`` over ``lists``.
+    """Choose the fusion weight from the mean ``metric(gains, fused_scores)`` over ``lists``.
 
-    Ties go to the smallest weight (the reranker alone when fusion does not help).
+    ``rule="best"`` takes the weight with the best mean (ties to the smallest). ``rule="plateau"`` (default)
+    takes the median of the weights that are statistically tied with the best: their per-query difference
+    to the best weight is within one paired standard error of zero. A development split usually also
+    picked the checkpoint, which flatters the reranker alone and pushes the best weight towards 0 by
+    chance; the middle of the plateau is the choice that holds up on unseen queries.
 
     Returns:
         The chosen :class:`Fusion` and the mean metric of every weight tried.
@@ -108,10 +113,26 @@ def tune_fusion(
         raise ValueError("tune_fusion needs at least one query list; found none.")
     if not weights:
         raise ValueError("tune_fusion needs at least one candidate weight.")
-    curve: dict[float, float] = {}
-    for weight in sorted(float(w) for w in weights):
+    if rule not in ("plateau", "best"):
+        raise ValueError(f"rule must be 'plateau' or 'best'; found {rule!r}.")
+    per_query: dict[float, np.ndarray] = {}
+    for weight in sorted({float(w) for w in weights}):
         fusion = Fusion(weight, normalize)
-        curve[weight] = float(np.mean([metric(q.gains, fusion.apply(q.reranker_scores, q.first_stage_scores))
-                                       for q in lists]))
+        per_query[weight] = np.array([metric(q.gains, fusion.apply(q.reranker_scores, q.first_stage_scores))
+                                      for q in lists], dtype=np.float64)
+    curve = {w: float(v.mean()) for w, v in per_query.items()}
     best = max(curve, key=lambda w: (curve[w], -w))
-    return Fusion(best, normalize, tuned_on), curve
+    chosen = best if rule == "best" else _plateau_median(per_query, best)
+    return Fusion(chosen, normalize, tuned_on), curve
+
+
+def _plateau_median(per_query: Mapping[float, np.ndarray], best: float) -> float:
+    """Median of the weights whose mean paired difference to ``best`` is within one standard error of 0."""
+    tied = []
+    for weight, values in per_query.items():
+        diff = values - per_query[best]
+        se = float(diff.std(ddof=1) / np.sqrt(diff.size)) if diff.size > 1 else 0.0
+        if diff.mean() + se >= 0.0:
+            tied.append(weight)
+    tied.sort()
+    return tied[(len(tied) - 1) // 2]

@@ -193,16 +193,20 @@ def tune_fusion(config: dict[str, Any], model: Any, evaluator: Any) -> str:
     if spec is False or evaluator is None or not getattr(evaluator, "has_first_stage", False):
         return ""
     spec = {} if spec is True else dict(spec)
-    unknown = set(spec) - {"metric", "normalize", "weights"}
+    unknown = set(spec) - {"metric", "normalize", "weights", "rule"}
     if unknown:
-        raise CLIError(f"unknown key(s) {sorted(unknown)} in section 'fusion'; expected metric, normalize, weights.")
+        raise CLIError(f"unknown key(s) {sorted(unknown)} in section 'fusion'; "
+                       "expected metric, normalize, weights, rule.")
     try:
-        fusion, curve = evaluator.tune_fusion(model, metric=spec.get("metric", "map"),
-                                              weights=spec.get("weights"), normalize=spec.get("normalize", "zscore"))
+        fusion, curve = evaluator.tune_fusion(model, metric=spec.get("metric", "map"), weights=spec.get("weights"),
+                                              normalize=spec.get("normalize", "zscore"),
+                                              rule=spec.get("rule", "plateau"))
     except ValueError as err:
         raise CLIError(f"fusion: {err}") from err
     model.fusion = fusion
     alone = f" vs {curve[0.0]:.4f} for the reranker alone" if 0.0 in curve else ""
+    best = max(curve, key=lambda w: curve[w])
     return (f"First-stage fusion: weight {fusion.weight:.2f} on the first-stage score ({fusion.normalize}), "
-            f"tuned on {fusion.tuned_on}: {curve[fusion.weight]:.4f}{alone}. "
+            f"tuned on {fusion.tuned_on}: {curve[fusion.weight]:.4f}{alone}; best single weight "
+            f"{best:.2f} ({curve[best]:.4f}). "
             "The fused_* rows above are measured on the samples the weight was tuned on.")

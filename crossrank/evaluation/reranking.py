@@ -316,9 +316,13 @@ class RerankingEvaluator(Evaluator):
         return score_pairs(model, self.pairs(), self.batch_size, self.show_progress_bar, activation_fn=nn.Identity())
 
     def tune_fusion(
-        self, model: Any, metric: str = "map", weights: Sequence[float] | None = None, normalize: str = "zscore"
+        self, model: Any, metric: str = "map", weights: Sequence[float] | None = None, normalize: str = "zscore",
+        rule: str = "plateau",
     ) -> tuple[Any, dict[float, float]]:
-        """Choose the first-stage fusion weight that maximises ``metric`` (map, mrr@k or ndcg@k) on these samples.
+        """Choose the first-stage fusion weight by ``metric`` (map, mrr@k or ndcg@k) on these samples.
+
+        ``rule`` is that of :func:`crossrank.fusion.tune_fusion` (``plateau``: the middle of the weights tied
+        with the best; ``best``: the best one).
 
         Returns:
             The :class:`crossrank.fusion.Fusion` (store it with ``model.fusion = ...``) and the metric per weight.
@@ -341,7 +345,7 @@ class RerankingEvaluator(Evaluator):
         return tune_fusion(
             lists, lambda g, s: measure(g, s, self.at_k, self.ndcg_gains)[column],
             weights if weights is not None else DEFAULT_WEIGHTS, normalize,  # type: ignore[arg-type]
-            tuned_on=f"{self.name or 'dev'} {metric}",
+            tuned_on=f"{self.name or 'dev'} {metric}", rule=rule,  # type: ignore[arg-type]
         )
 
     def _scored(self) -> list[RankingList]:

@@ -43,9 +43,24 @@ def _ap(gains: list[float], scores: np.ndarray) -> float:
 def test_tune_fusion_picks_smallest_best_weight() -> None:
     # the reranker ranks the positive last, the first stage ranks it first: any weight above 0.5 is perfect
     lists = [FusionList([1.0, 0.0, 0.0], np.array([0.0, 1.0, 2.0]), np.array([2.0, 1.0, 0.0]))]
-    fusion, curve = tune_fusion(lists, _ap, tuned_on="toy map")
+    fusion, curve = tune_fusion(lists, _ap, tuned_on="toy map", rule="best")
     assert fusion.weight == 0.55 and fusion.tuned_on == "toy map"
     assert curve[0.0] == pytest.approx(1 / 3) and curve[1.0] == 1.0 and len(curve) == 21
+    # the plateau rule takes the middle of the tied weights 0.55 ... 1.0
+    assert tune_fusion(lists, _ap)[0].weight == 0.75
+    with pytest.raises(ValueError, match="rule must be 'plateau' or 'best'; found 'max'"):
+        tune_fusion(lists, _ap, rule="max")  # type: ignore[arg-type]
+
+
+def test_plateau_rule_uses_the_paired_standard_error() -> None:
+    from crossrank.fusion import _plateau_median
+
+    per_query = {0.0: np.array([0.5, 0.7, 0.9, 0.3]), 0.5: np.array([0.6, 0.8, 1.0, 0.4]),
+                 1.0: np.array([0.0, 0.1, 0.2, 0.0])}
+    # 0.0 trails 0.5 by exactly 0.1 on every query (standard error 0): not tied; 1.0 is far behind
+    assert _plateau_median(per_query, 0.5) == 0.5
+    per_query[0.0] = np.array([0.5, 0.85, 1.0, 0.4])  # mean gap 0.0125, standard error 0.032: tied
+    assert _plateau_median(per_query, 0.5) == 0.0
 
 
 class TableModel:
@@ -84,7 +99,7 @@ def test_evaluator_fused_metrics_and_tuning() -> None:
     evaluator = RerankingEvaluator(SAMPLES, name="toy", write_csv=False)
     plain = evaluator(TableModel(LOGITS))
     assert "toy_fused_map" not in plain and plain["toy_map"] == pytest.approx((0.5 + 1.0) / 2)
-    fusion, curve = evaluator.tune_fusion(TableModel(LOGITS))
+    fusion, curve = evaluator.tune_fusion(TableModel(LOGITS), rule="best")
     # q1 needs weight > 0.21 to lift its positive; q2's reranker is right and tolerates up to 0.45
     assert fusion.weight == 0.25 and curve[0.0] == pytest.approx(0.75) and fusion.tuned_on == "toy map"
     fused = evaluator(TableModel(LOGITS, fusion))
