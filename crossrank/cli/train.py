@@ -137,10 +137,13 @@ def build_args(config: dict[str, Any], train_rows: int, evaluator: Any) -> Any:
 
 
 def metrics_table(before: dict[str, float], after: dict[str, float]) -> str:
+    """Before/after/change per metric; a metric measured only after training shows ``-`` before."""
     rows = [f"{'metric':<28}{'before':>10}{'after':>10}{'change':>10}"]
     for key, value in after.items():
-        old = before.get(key, float("nan"))
-        rows.append(f"{key:<28}{old:>10.4f}{value:>10.4f}{value - old:>+10.4f}")
+        if key in before:
+            rows.append(f"{key:<28}{before[key]:>10.4f}{value:>10.4f}{value - before[key]:>+10.4f}")
+        else:
+            rows.append(f"{key:<28}{'-':>10}{value:>10.4f}{'-':>10}")
     return "\n".join(rows)
 
 

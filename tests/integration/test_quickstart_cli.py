@@ -22,11 +22,15 @@ def test_quickstart_config_trains_and_moves_metrics(minilm_path: Path, tmp_path:
     ])
     assert rc == 0
     metrics = json.loads((tmp_path / "run" / "final-metrics.json").read_text())
-    keys = {"wikiqa-dev_map", "wikiqa-dev_mrr@10", "wikiqa-dev_ndcg@10"}
-    assert set(metrics["before"]) == keys == set(metrics["after"])
-    assert metrics["before"] != metrics["after"]
+    keys = {f"wikiqa-dev_{kind}{m}" for kind in ("", "base_") for m in ("map", "mrr@10", "ndcg@10")}
+    fused = {f"wikiqa-dev_fused_{m}" for m in ("map", "mrr@10", "ndcg@10")}
+    assert set(metrics["before"]) == keys and set(metrics["after"]) == keys | fused
+    assert metrics["before"]["wikiqa-dev_map"] != metrics["after"]["wikiqa-dev_map"]
+    assert metrics["before"]["wikiqa-dev_base_map"] == metrics["after"]["wikiqa-dev_base_map"]
     assert 0.0 <= metrics["after"]["wikiqa-dev_map"] <= 1.0
     saved = json.loads((tmp_path / "run" / "final" / "config.json").read_text())
     assert saved["architectures"] == ["BertForSequenceClassification"]
     assert saved["sentence_transformers"]["activation_fn"] == "torch.nn.modules.activation.Sigmoid"
-    assert "wikiqa-dev_ndcg@10" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "wikiqa-dev_ndcg@10" in out and "First-stage fusion: weight " in out
+    assert 0.0 <= saved["crossrank_fusion"]["weight"] <= 1.0
