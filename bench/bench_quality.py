@@ -1,6 +1,6 @@
 """Quality: train on WikiQA train (BCE, 1 epoch), rerank the WikiQA test questions that have a positive.
 
-    python bench/bench_quality.py [--recipe bce|lambda] [--limit N] [--skip-reference]
+    python bench/bench_quality.py [--recipe bce|lambda|listnet] [--limit N] [--skip-reference]
 
 Reports MAP and MRR@10 of: the zero-shot all-MiniLM-L6-v2 bi-encoder (cosine; the first stage), crossrank's
 trained reranker (best checkpoint on WikiQA dev, crossrank's defaults), that reranker fused with the first-stage
@@ -77,6 +77,8 @@ RECIPES = {
     # crossrank's recommendation for labeled candidate lists: a listwise loss on the answered questions
     "lambda": {"data": train_lists, "loss": "LambdaLoss", "epochs": 2, "batch": 8,
                "label": "LambdaLoss on answered lists, 2 epochs"},
+    "listnet": {"data": train_lists, "loss": "ListNetLoss", "epochs": 2, "batch": 8,
+                "label": "ListNetLoss on answered lists, 2 epochs"},
 }
 
 
@@ -127,7 +129,7 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=None, help="train on the first N pairs only")
     parser.add_argument("--skip-reference", action="store_true")
     parser.add_argument("--recipe", choices=sorted(RECIPES), default="bce",
-                        help="bce: the issue's recipe; lambda: crossrank's listwise recipe for candidate lists")
+                        help="bce: the issue's recipe; lambda / listnet: listwise recipes for candidate lists")
     args = parser.parse_args()
     quiet()
     samples = test_samples()
