@@ -3,7 +3,9 @@
 ```yaml
 model: path/or/hub-id            # or {name_or_path: ..., max_length: 256, num_labels: 1}
 data:
-  train: data/train.jsonl        # or {path: ..., split: ..., columns: [q, d, label], limit: 1000}
+  train: data/train.jsonl        # or {path: ..., split: ..., columns: [q, d, label], limit: 1000, lists: true}
+                                 # lists: group (query, document, label) rows into per-query lists
+                                 # (for listwise losses; queries without a positive are dropped, logged)
   eval: data/dev.jsonl           # optional: eval loss
 loss: BinaryCrossEntropyLoss     # or {name: BinaryCrossEntropyLoss, pos_weight: 5}
 evaluator:                       # optional: ranking metrics before, during and after training
@@ -37,7 +39,7 @@ SECTION_KEYS = {
     "evaluator": ("type", "data", "name", "at_k", "batch_size", "always_rerank_positives", "max_queries",
                   "first_stage"),
 }
-DATA_SPEC_KEYS = ("path", "split", "columns", "limit")
+DATA_SPEC_KEYS = ("path", "split", "columns", "limit", "lists")
 
 
 def _unknown(key: str, allowed: tuple[str, ...] | list[str], where: str) -> CLIError:

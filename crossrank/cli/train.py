@@ -26,7 +26,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def load_split(config: dict[str, Any], spec: Any) -> Any:
-    """A ``datasets.Dataset`` from a data spec: a path, or {path, split, columns, limit}."""
+    """A ``datasets.Dataset`` from a data spec: a path, or {path, split, columns, limit, lists}."""
     from crossrank.data.io import load_dataset_file
 
     spec = {"path": spec} if isinstance(spec, str) else dict(spec)
@@ -40,6 +40,13 @@ def load_split(config: dict[str, Any], spec: Any) -> Any:
         dataset = dataset.select_columns(list(spec["columns"]))
     if spec.get("limit"):
         dataset = dataset.select(range(min(int(spec["limit"]), len(dataset))))
+    if spec.get("lists"):
+        from crossrank.data.grouping import pairs_to_lists
+
+        try:
+            dataset = pairs_to_lists(dataset)
+        except ValueError as err:
+            raise CLIError(f"data {spec['path']}: {err}") from err
     return dataset
 
 

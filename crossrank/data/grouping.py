@@ -29,3 +29,35 @@ def group_labeled_pairs(rows: Any, threshold: float = 0.5) -> list[dict[str, Any
         sample = samples.setdefault(query, {"query": query, "positive": [], "negative": []})
         sample["positive" if float(label) > threshold else "negative"].append(doc)
     return list(samples.values())
+
+
+def pairs_to_lists(rows: Any, keep_unanswered: bool = False) -> Any:
+    """A ``datasets.Dataset`` of (query, [documents], [labels]) lists from (query, document, label) rows.
+
+    This is the input of the listwise losses (LambdaLoss, ListNet, ...). Queries keep their first-appearance
+    order and documents their row order; labels keep their values (graded relevance stays graded). A list
+    whose labels are all 0 carries no ranking signal (and pushes ListNet towards uniform scores), so such
+    queries are dropped unless ``keep_unanswered``; the count is logged.
+    """
+    from datasets import Dataset
+
+    roles = resolve_columns(list(rows.column_names))
+    if len(roles.inputs) != 2 or roles.label is None:
+        raise ValueError(
+            f"grouping into lists needs exactly (query, document) inputs and a label column; found inputs "
+            f"{roles.inputs} and label {roles.label!r}. Fix: select_columns([query, document, 'label'])."
+        )
+    q_col, d_col = roles.inputs
+    lists: dict[str, dict[str, Any]] = {}
+    for query, doc, label in zip(rows[q_col], rows[d_col], rows[roles.label]):
+        item = lists.setdefault(query, {q_col: query, "documents": [], "labels": []})
+        item["documents"].append(doc)
+        item["labels"].append(float(label))
+    kept = [x for x in lists.values() if keep_unanswered or any(v > 0 for v in x["labels"])]
+    if len(kept) < len(lists):
+        logger.warning("Grouped %d rows into %d query lists; dropped %d queries whose labels are all 0 "
+                       "(no ranking signal; keep them with keep_unanswered).", len(rows), len(kept),
+                       len(lists) - len(kept))
+    if not kept:
+        raise ValueError(f"no query in the {len(rows)} rows has a positive label; a listwise loss needs some.")
+    return Dataset.from_list(kept)
