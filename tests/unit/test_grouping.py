@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ ROWS = {"question": ["q1", "q2", "q1", "q3", "q2"], "sentence": ["a", "b", "c", 
 
 
 def test_pairs_to_lists_keeps_order_and_grades(caplog: pytest.LogCaptureFixture) -> None:
+    logging.disable(logging.NOTSET)  # a benchmark smoke test may have silenced warnings process-wide
     lists = pairs_to_lists(Dataset.from_dict(ROWS))
     assert lists.column_names == ["question", "documents", "labels"]
     assert lists.to_list() == [{"question": "q1", "documents": ["a", "c"], "labels": [0.0, 2.0]},
