@@ -160,6 +160,7 @@ def run(args: argparse.Namespace) -> int:
     from crossrank.training.trainer import Trainer
 
     config = load_config(args.config, list(args.overrides))
+    fusion_spec(config)  # fail on a bad section before any training
     set_seed(int(config.get("seed", 42)))
     model = build_model(config)
     train = load_split(config, config["data"]["train"])
@@ -193,20 +194,28 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def fusion_spec(config: dict[str, Any]) -> dict[str, Any] | None:
+    """The checked ``fusion:`` section ({} for the defaults), or None when it is ``false``."""
+    spec = config.get("fusion", True)
+    if spec is False:
+        return None
+    spec = {} if spec is True else dict(spec)
+    unknown = set(spec) - {"metric", "normalize", "weights", "rule"}
+    if unknown:
+        raise CLIError(f"unknown key(s) {sorted(unknown)} in section 'fusion'; "
+                       "expected metric, normalize, weights, rule.")
+    return spec
+
+
 def tune_fusion(config: dict[str, Any], model: Any, evaluator: Any) -> str:
     """Tune and store the first-stage fusion weight on the evaluator's samples; returns a note to print.
 
     On by default when the evaluator has a ``first_stage``; ``fusion: false`` turns it off and
     ``fusion: {metric: ndcg@10, normalize: minmax}`` changes what is tuned.
     """
-    spec = config.get("fusion", True)
-    if spec is False or evaluator is None or not getattr(evaluator, "has_first_stage", False):
+    spec = fusion_spec(config)
+    if spec is None or evaluator is None or not getattr(evaluator, "has_first_stage", False):
         return ""
-    spec = {} if spec is True else dict(spec)
-    unknown = set(spec) - {"metric", "normalize", "weights", "rule"}
-    if unknown:
-        raise CLIError(f"unknown key(s) {sorted(unknown)} in section 'fusion'; "
-                       "expected metric, normalize, weights, rule.")
     try:
         fusion, curve = evaluator.tune_fusion(model, metric=spec.get("metric", "map"), weights=spec.get("weights"),
                                               normalize=spec.get("normalize", "zscore"),

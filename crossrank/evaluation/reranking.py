@@ -336,10 +336,8 @@ class RerankingEvaluator(Evaluator):
             )
         column = _metric_column(metric, self.at_k)
         logits = self._logits(model)
-        lists, offset = [], 0
-        for item in self._scored():
-            chunk = logits[offset : offset + len(item.documents)]
-            offset += len(item.documents)
+        lists = []
+        for item, chunk in per_list(self._scored(), logits):
             first = item.first_stage if item.first_stage is not None else chunk
             lists.append(FusionList(item.gains, chunk, np.asarray(first, dtype=np.float64)))
         return tune_fusion(
@@ -447,11 +445,17 @@ def fused_metrics(
     scored: Sequence[RankingList], logits: np.ndarray, fusion: Any, at_k: int, ndcg_gains: NdcgGains, num_queries: int
 ) -> dict[str, float]:
     """MAP, MRR@k and NDCG@k of the fused scores, averaged over all ``num_queries`` (unscorable ones count 0)."""
-    totals, offset = np.zeros(3), 0
-    for item in scored:
-        chunk = logits[offset : offset + len(item.documents)]
-        offset += len(item.documents)
+    totals = np.zeros(3)
+    for item, chunk in per_list(scored, logits):
         fused = fusion.apply(chunk, item.first_stage) if item.first_stage is not None else chunk
         totals += measure(item.gains, fused, at_k, ndcg_gains)
     names = ["map", f"mrr@{at_k}", f"ndcg@{at_k}"]
     return {n: float(v) for n, v in zip(names, totals / max(num_queries, 1))}
+
+
+def per_list(lists: Sequence[RankingList], scores: np.ndarray) -> Iterable[tuple[RankingList, np.ndarray]]:
+    """Each list with its slice of ``scores`` (flat, in :meth:`RerankingEvaluator.pairs` order)."""
+    offset = 0
+    for item in lists:
+        yield item, scores[offset : offset + len(item.documents)]
+        offset += len(item.documents)

@@ -156,3 +156,18 @@ def test_train_cli_tunes_and_stores_fusion(tiny_bert: Path, tmp_path: Path, caps
     assert {"toy_base_map", "toy_fused_map"} <= set(metrics["after"]) and "toy_fused_map" not in metrics["before"]
     stored = json.loads((tmp_path / "run" / "final" / "config.json").read_text())["crossrank_fusion"]
     assert stored["tuned_on"] == "toy map" and 0.0 <= stored["weight"] <= 1.0
+
+
+def test_train_cli_rejects_unknown_fusion_keys(tiny_bert: Path, tmp_path: Path,
+                                               capsys: pytest.CaptureFixture) -> None:
+    from test_cli import write_config
+
+    from crossrank.cli import main
+
+    encoder = build_tiny_bert(tmp_path / "enc", head=False)
+    cfg = write_config(tmp_path, tiny_bert, "fusion: {weight: 0.5}\n")
+    cfg.write_text(cfg.read_text().replace("name: toy}", f"name: toy, first_stage: {encoder}}}"))
+    assert main(["train", str(cfg)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err == ("crossrank train: error: unknown key(s) ['weight'] in section 'fusion'; "
+                   "expected metric, normalize, weights, rule.")
