@@ -37,6 +37,7 @@ _POOLING_KEYS: dict[str, PoolingMode] = {
     "pooling_mode_mean_sqrt_len_tokens": "mean_sqrt_len",
 }
 _KNOWN_MODULES = ("Transformer", "Pooling", "Normalize")
+Backend = Literal["auto", "light", "transformers"]
 
 
 @dataclass
@@ -183,9 +184,14 @@ class Embedder:
         normalize: whether the folder declares a Normalize module (``encode`` normalises by default anyway).
         compact_memory: pin glibc's mmap threshold (see :func:`pin_mmap_threshold`) so that encoding
             batches of varying shapes does not fragment the heap; process-wide.
+        backend: ``"light"`` runs plain BERT folders (safetensors weights, WordPiece ``tokenizer.json``) with
+            crossrank's own encoder (:mod:`crossrank.bert_encoder`: same outputs, without importing the
+            ``transformers`` modeling stack); ``"transformers"`` always uses ``AutoModel``; ``"auto"`` (default)
+            takes the light path when the folder allows it.
 
     Raises:
         FileNotFoundError: when the folder does not exist.
+        ValueError: when ``backend="light"`` is asked of a folder it cannot run.
     """
 
     def __init__(
@@ -196,6 +202,7 @@ class Embedder:
         pooling: PoolingMode | None = None,
         normalize: bool | None = None,
         compact_memory: bool = True,
+        backend: Backend = "auto",
     ) -> None:
         text = os.fspath(model_name_or_path)
         if text.startswith("package:"):
@@ -208,8 +215,6 @@ class Embedder:
                 f"Embedding model folder {str(folder)!r} not found: expected a local folder with config.json "
                 "(crossrank does not download models; save it locally first)."
             )
-        from transformers import AutoModel, AutoTokenizer
-
         if compact_memory:
             pin_mmap_threshold()
         layout = read_layout(folder)
@@ -218,26 +223,56 @@ class Embedder:
         self.pooling: PoolingMode = pooling or layout.pooling
         self.normalize_output = layout.normalize if normalize is None else normalize
         self.prompts: dict[str, str] = dict(layout.prompts or {})
-        self.tokenizer = AutoTokenizer.from_pretrained(str(layout.transformer_path))
-        if layout.do_lower_case and hasattr(self.tokenizer, "do_lower_case"):
-            self.tokenizer.do_lower_case = True
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
-        self.model = AutoModel.from_pretrained(str(layout.transformer_path)).to(self.device).eval()
-        limits = [getattr(self.model.config, "max_position_embeddings", None), layout.max_length, max_length]
-        tok_limit = getattr(self.tokenizer, "model_max_length", None)
-        if tok_limit and tok_limit < 1_000_000:
-            limits.append(tok_limit)
+        limits = self._load_backend(layout.transformer_path, backend)
+        self.model = self.model.to(self.device).eval()
+        limits += [layout.max_length, max_length]
         self.max_length = int(max_length or min((x for x in limits if x), default=512))
+        if self.backend == "light":
+            self.tokenizer.enable_truncation(self.max_length)
+
+    def _load_backend(self, path: Path, backend: Backend) -> list[int | None]:
+        """Load the encoder and tokenizer; return the token limits they declare."""
+        from crossrank.bert_encoder import load_light_bert, tokenizer_max_length
+
+        light = load_light_bert(path) if backend != "transformers" else None
+        if backend == "light" and light is None:
+            raise ValueError(
+                f"backend='light' needs a plain BERT folder with model.safetensors and a WordPiece tokenizer.json; "
+                f"{str(path)!r} is not one. Use backend='auto' to fall back to transformers."
+            )
+        if light is not None:
+            self.backend: Backend = "light"
+            self.model, self.tokenizer = light
+            self.dimension = self.model.shape.hidden_size
+            self.pad_id = 0
+            return [self.model.shape.max_positions, tokenizer_max_length(path)]
+        from transformers import AutoModel, AutoTokenizer
+
+        self.backend = "transformers"
+        self.tokenizer = AutoTokenizer.from_pretrained(str(path))
+        if self.layout.do_lower_case and hasattr(self.tokenizer, "do_lower_case"):
+            self.tokenizer.do_lower_case = True
+        self.model = AutoModel.from_pretrained(str(path))
+        self.dimension = int(self.model.config.hidden_size)
+        self.pad_id = self.tokenizer.pad_token_id or 0
+        tok_limit = getattr(self.tokenizer, "model_max_length", None)
+        return [getattr(self.model.config, "max_position_embeddings", None),
+                tok_limit if tok_limit and tok_limit < 1_000_000 else None]
 
     def get_embedding_dimension(self) -> int:
         """The size of one embedding vector."""
-        return int(self.model.config.hidden_size)
+        return int(self.dimension)
 
     def _tokenize(self, texts: Sequence[str], chunk: int = 1024) -> list[list[int]]:
         """Token ids only, ``chunk`` texts at a time (the fast tokenizer's per-text objects are large)."""
         if self.layout.do_lower_case:
             texts = [t.lower() for t in texts]
         ids: list[list[int]] = []
+        if self.backend == "light":
+            for start in range(0, len(texts), chunk):
+                ids.extend(e.ids for e in self.tokenizer.encode_batch(list(texts[start : start + chunk])))
+            return ids
         for start in range(0, len(texts), chunk):
             encoded = self.tokenizer(
                 list(texts[start : start + chunk]), truncation=True, max_length=self.max_length, padding=False,
@@ -254,15 +289,17 @@ class Embedder:
 
     def _forward(self, batch: list[list[int]], prompt_length: int) -> torch.Tensor:
         width = max(len(ids) for ids in batch)
-        pad_id = self.tokenizer.pad_token_id or 0
-        ids = np.full((len(batch), width), pad_id, dtype=np.int64)
+        ids = np.full((len(batch), width), self.pad_id, dtype=np.int64)
         mask = np.zeros((len(batch), width), dtype=np.int64)
         for row, seq in enumerate(batch):
             ids[row, : len(seq)] = seq
             mask[row, : len(seq)] = 1
         input_ids = torch.from_numpy(ids).to(self.device)
         attention = torch.from_numpy(mask).to(self.device)
-        hidden = self.model(input_ids=input_ids, attention_mask=attention).last_hidden_state
+        if self.backend == "light":
+            hidden = self.model(input_ids, attention)
+        else:
+            hidden = self.model(input_ids=input_ids, attention_mask=attention).last_hidden_state
         if prompt_length:
             attention = attention.clone()
             attention[:, :prompt_length] = 0

@@ -43,7 +43,7 @@ def test_read_layout_sentence_transformers(tiny_bert: Path) -> None:
 
 
 def test_plain_hf_folder_uses_mean_pooling(tiny_bert: Path) -> None:
-    emb = Embedder(tiny_bert)
+    emb = Embedder(tiny_bert, backend="transformers")
     assert (emb.pooling, emb.normalize_output) == ("mean", False)
     raw = emb.encode(["the cat", "a dog"], normalize=False)
     ids = emb.tokenizer(["the cat"], return_tensors="pt")
