@@ -26,13 +26,16 @@ from crossrank.evaluation.reranking import (
     NdcgGains,
     RankingList,
     RerankingEvaluator,
+    activate,
     first_stage_metrics,
     score_pairs,
 )
 
 logger = logging.getLogger(__name__)
 
-Retriever = Any  # "bm25", an object with ``encode(texts)``, or a precomputed run {query_id: [doc ids]}
+Retriever = Any  # "bm25", an object with ``encode(texts)``, or a precomputed run per dataset name
+# one query's first-stage result: doc ids best first, or {doc id: score} (ranked by score, scores kept for fusion)
+Ranking = Sequence[str] | Mapping[str, float]
 
 
 @dataclass
@@ -151,8 +154,8 @@ def check_qrels(data: BEIRData) -> None:
         )
 
 
-def bm25_search(data: BEIRData, query_ids: Sequence[str], k: int) -> dict[str, list[str]]:
-    """Top-``k`` document ids per query by BM25 (the ``bm25s`` package, English stopwords)."""
+def bm25_search(data: BEIRData, query_ids: Sequence[str], k: int) -> dict[str, dict[str, float]]:
+    """Top-``k`` ``{document id: BM25 score}`` per query, best first (``bm25s``, English stopwords)."""
     try:
         import bm25s
     except ImportError as err:
@@ -164,33 +167,46 @@ def bm25_search(data: BEIRData, query_ids: Sequence[str], k: int) -> dict[str, l
     retriever.index(bm25s.tokenize([data.corpus[d] for d in doc_ids], stopwords="en", show_progress=False),
                     show_progress=False)
     tokens = bm25s.tokenize([data.queries[q] for q in query_ids], stopwords="en", show_progress=False)
-    found, _ = retriever.retrieve(tokens, k=min(k, len(doc_ids)), show_progress=False)
-    return {q: [doc_ids[i] for i in row] for q, row in zip(query_ids, np.asarray(found))}
+    found, scores = retriever.retrieve(tokens, k=min(k, len(doc_ids)), show_progress=False)
+    return {q: {doc_ids[i]: float(s) for i, s in zip(row, values)}
+            for q, row, values in zip(query_ids, np.asarray(found), np.asarray(scores))}
 
 
 def dense_search(
     data: BEIRData, query_ids: Sequence[str], k: int, embedder: Any, chunk: int = 1024
-) -> dict[str, list[str]]:
-    """Top-``k`` document ids per query by dot product of ``embedder.encode`` vectors (chunked)."""
+) -> dict[str, dict[str, float]]:
+    """Top-``k`` ``{document id: dot product}`` per query, best first, from ``embedder.encode`` vectors."""
     doc_ids = list(data.corpus)
     docs = np.asarray(embedder.encode([data.corpus[d] for d in doc_ids]), dtype=np.float32)
     queries = np.asarray(embedder.encode([data.queries[q] for q in query_ids]), dtype=np.float32)
     k = min(k, len(doc_ids))
-    run: dict[str, list[str]] = {}
+    run: dict[str, dict[str, float]] = {}
     for start in range(0, len(query_ids), chunk):
         sims = queries[start : start + chunk] @ docs.T
         top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
         for row, candidates in enumerate(top):
             order = candidates[np.argsort(-sims[row, candidates], kind="stable")]
-            run[query_ids[start + row]] = [doc_ids[i] for i in order]
+            run[query_ids[start + row]] = {doc_ids[i]: float(sims[row, i]) for i in order}
     return run
 
 
+def _ranked(ranking: Ranking, rerank_k: int) -> tuple[list[str], list[float] | None]:
+    """The top ``rerank_k`` ids of one query's first-stage result and their scores (None without scores)."""
+    if isinstance(ranking, Mapping):
+        ordered = sorted(ranking.items(), key=lambda item: -float(item[1]))[:rerank_k]
+        return [d for d, _ in ordered], [float(v) for _, v in ordered]
+    return list(ranking)[:rerank_k], None
+
+
 def build_lists(
-    data: BEIRData, run: Mapping[str, Sequence[str]], rerank_k: int, at_k: int, always_rerank_positives: bool,
+    data: BEIRData, run: Mapping[str, Ranking], rerank_k: int, at_k: int, always_rerank_positives: bool,
     ndcg_gains: NdcgGains,
 ) -> list[RankingList]:
-    """One :class:`RankingList` per judged query with a positive: first-stage top ``rerank_k`` plus grades."""
+    """One :class:`RankingList` per judged query with a positive: first-stage top ``rerank_k`` plus grades.
+
+    First-stage scores (a run of ``{doc id: score}``) are attached for score fusion only when
+    ``always_rerank_positives`` is False: a relevant document the first stage missed has no score of its own.
+    """
     lists = []
     for query_id, judged in data.qrels.items():
         positives = [d for d, grade in judged.items() if grade > 0]
@@ -198,7 +214,7 @@ def build_lists(
             continue
         if query_id not in run:
             raise ValueError(f"{data.name}: the first-stage run has no ranking for query {query_id!r}.")
-        ranked = list(run[query_id])[:rerank_k]
+        ranked, first_scores = _ranked(run[query_id], rerank_k)
         ranked_set = set(ranked)
         grade = {d: max(g, 0.0) for d, g in judged.items()}
         ranked_gains = [grade.get(d, 0.0) for d in ranked]
@@ -209,7 +225,7 @@ def build_lists(
         lists.append(
             RankingList(
                 data.queries[query_id], [data.corpus[d] for d in doc_ids], [grade.get(d, 0.0) for d in doc_ids],
-                base, len(positives),
+                base, len(positives), None if always_rerank_positives else first_scores,
             )
         )
     return lists
@@ -234,7 +250,9 @@ class BEIREvaluator(Evaluator):
     Per dataset: ``{Dataset}_R{rerank_k}_map``, ``_mrr@{at_k}``, ``_ndcg@{at_k}`` and their ``base_*``
     (first-stage order). Aggregated: ``{name}_R{rerank_k}_{aggregate_key}_*``; primary metric
     ``{name}_R{rerank_k}_mean_ndcg@{at_k}``. Judged queries without a relevant document are skipped (the
-    count is logged). All datasets are scored in one ``model.predict`` call.
+    count is logged). All datasets are scored in one ``model.predict`` call. When the lists carry first-stage
+    scores (``always_rerank_positives=False``) and the model stores a fusion (``model.fusion``, chosen with
+    :meth:`tune_fusion` on a development split), ``fused_*`` keys report the blend of both scores.
 
     Example:
         >>> data = BEIRData("Toy", {"d1": "paris is in france", "d2": "cats"}, {"q1": "france"}, {"q1": {"d1": 1}})
@@ -336,12 +354,23 @@ class BEIREvaluator(Evaluator):
         """
         logger.info("BEIREvaluator: evaluating %s%s", [d.name for d in self.datasets], epoch_text(epoch, steps))
         pair_lists = [evaluator.pairs() for evaluator in self.evaluators]
-        scores = score_pairs(model, [p for pairs in pair_lists for p in pairs], self.batch_size, self.show_progress_bar)
+        all_pairs = [p for pairs in pair_lists for p in pairs]
+        fusion = getattr(model, "fusion", None) if self.has_first_stage else None
+        if fusion is None:
+            scores = logits = score_pairs(model, all_pairs, self.batch_size, self.show_progress_bar)
+        else:
+            from torch.nn import Identity
+
+            logits = score_pairs(model, all_pairs, self.batch_size, self.show_progress_bar, activation_fn=Identity())
+            scores = activate(model, logits)
         results: dict[str, float] = {}
         per_metric: dict[str, list[float]] = {}
         offset = 0
         for evaluator, pairs in zip(self.evaluators, pair_lists):
-            metrics = evaluator.compute(scores[offset : offset + len(pairs)], output_path, epoch, steps)
+            part = slice(offset, offset + len(pairs))
+            metrics = evaluator.compute(scores[part], output_path, epoch, steps)
+            if fusion is not None:
+                metrics.update(evaluator.compute_fused(logits[part], fusion))
             offset += len(pairs)
             for key, value in metrics.items():
                 results[key] = value
@@ -350,6 +379,33 @@ class BEIREvaluator(Evaluator):
         self._log_and_write(aggregate, output_path, epoch, steps)
         results.update(self.prefix_metrics(aggregate))
         return results
+
+    @property
+    def has_first_stage(self) -> bool:
+        """Whether the candidate lists carry first-stage scores (fusion metrics and tuning)."""
+        return any(evaluator.has_first_stage for evaluator in self.evaluators)
+
+    def tune_fusion(
+        self, model: Any, metric: str | None = None, weights: Sequence[float] | None = None,
+        normalize: str = "zscore", rule: str = "plateau",
+    ) -> tuple[Any, dict[float, float]]:
+        """Choose the first-stage fusion weight on all datasets' lists pooled (one weight for the model).
+
+        Needs first-stage scores: a BM25 or embedder first stage (or a run of ``{doc id: score}``) with
+        ``always_rerank_positives=False``. ``metric`` defaults to ``ndcg@{at_k}``; see
+        :meth:`RerankingEvaluator.tune_fusion` for the rest.
+        """
+        if not self.has_first_stage:
+            raise ValueError(
+                f"{self.name} has no first-stage scores to fuse: build it with always_rerank_positives=False and a "
+                "BM25/embedder first stage or a run of {doc id: score}."
+            )
+        pooled = RerankingEvaluator.from_ranking_lists(
+            [item for evaluator in self.evaluators for item in evaluator.lists], at_k=self.at_k,
+            always_rerank_positives=False, name=self.name, batch_size=self.batch_size,
+            show_progress_bar=self.show_progress_bar, write_csv=False, ndcg_gains=self.ndcg_gains,
+        )
+        return pooled.tune_fusion(model, metric or f"ndcg@{self.at_k}", weights, normalize, rule)
 
     def _log_and_write(self, aggregate: dict[str, float], output_path: str | None, epoch: int, steps: int) -> None:
         names = ["map", f"mrr@{self.at_k}", f"ndcg@{self.at_k}"]

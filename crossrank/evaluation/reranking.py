@@ -298,12 +298,16 @@ class RerankingEvaluator(Evaluator):
             scores = score_pairs(model, self.pairs(), self.batch_size, self.show_progress_bar)
             return self.compute(scores, output_path, epoch, steps)
         logits = self._logits(model)
-        metrics = self.compute(_activate(model, logits), output_path, epoch, steps)
-        fused = fused_metrics(self._scored(), logits, fusion, self.at_k, self.ndcg_gains, len(self.lists))
-        logger.info("Fused with the first stage (weight %.2f): %s", fusion.weight,
-                    ", ".join(f"{k} {v:.4f}" for k, v in fused.items()))
-        metrics.update(self.prefix_metrics({f"fused_{k}": v for k, v in fused.items()}))
+        metrics = self.compute(activate(model, logits), output_path, epoch, steps)
+        metrics.update(self.compute_fused(logits, fusion))
         return metrics
+
+    def compute_fused(self, logits: np.ndarray, fusion: Any) -> dict[str, float]:
+        """``fused_*`` metrics (prefixed) of raw ``logits`` in :meth:`pairs` order blended by ``fusion``."""
+        fused = fused_metrics(self._scored(), logits, fusion, self.at_k, self.ndcg_gains, len(self.lists))
+        logger.info("%s fused with the first stage (weight %.2f): %s", self.name or "Samples", fusion.weight,
+                    ", ".join(f"{k} {v:.4f}" for k, v in fused.items()))
+        return self.prefix_metrics({f"fused_{k}": v for k, v in fused.items()})
 
     @property
     def has_first_stage(self) -> bool:
@@ -423,7 +427,7 @@ class RerankingEvaluator(Evaluator):
         return config
 
 
-def _activate(model: Any, logits: np.ndarray) -> np.ndarray:
+def activate(model: Any, logits: np.ndarray) -> np.ndarray:
     """The model's own activation applied to raw logits (what ``predict`` would have returned)."""
     import torch
 

@@ -222,3 +222,52 @@ def test_beir_errors(tmp_path: Path) -> None:
     assert str(info.value) == "BEIREvaluator needs at least one dataset; got none. Pass BEIR folders or BEIRData."
     with pytest.raises(FileNotFoundError, match=r"^BEIR folder '.*missing' does not exist"):
         load_beir_folder(tmp_path / "missing")
+
+
+class FusedLengthModel(LengthModel):
+    """LengthModel that stores a first-stage fusion, as a trained CrossEncoder does."""
+
+    activation_fn = None
+
+    def __init__(self, weight: float) -> None:
+        from crossrank.fusion import Fusion
+
+        super().__init__()
+        self.fusion = Fusion(weight)
+
+    def predict(self, pairs: list[Any], **kwargs: Any) -> np.ndarray:
+        kwargs.pop("activation_fn", None)
+        return super().predict(pairs, **kwargs)
+
+
+def test_beir_fusion_with_scored_run(tmp_path: Path) -> None:
+    folder = _write_beir(tmp_path / "toy", "query-id\tcorpus-id\tscore\nq1\td2\t1\nq2\td3\t1\n")
+    # the first stage ranks the relevant document first; the length model ranks d1 > d3 > d2
+    run = {"toy": {"q1": {"d1": 0.1, "d2": 0.9, "d3": 0.5}, "q2": {"d3": 2.0, "d2": 1.0, "d1": 0.0}}}
+    evaluator = BEIREvaluator([folder], retriever=run, rerank_k=3, always_rerank_positives=False, write_csv=False)
+    assert evaluator.has_first_stage
+    assert evaluator.evaluators[0].lists[0].first_stage == [0.9, 0.5, 0.1]  # sorted by score, best first
+    alone = evaluator(FusedLengthModel(0.0))
+    follow = evaluator(FusedLengthModel(1.0))
+    assert alone["toy_R3_fused_mrr@10"] == alone["toy_R3_mrr@10"] == (1 / 3 + 1 / 2) / 2
+    assert follow["toy_R3_fused_mrr@10"] == follow["toy_R3_base_mrr@10"] == 1.0
+    assert follow["BEIR_R3_mean_fused_ndcg@10"] == 1.0
+    fusion, curve = evaluator.tune_fusion(FusedLengthModel(0.0), weights=[0.0, 0.5, 1.0], rule="best")
+    # at 0.5, q1's relevant d2 comes second (NDCG 1/log2(3)) and q2's d3 first
+    assert curve[0.5] == pytest.approx((1 / math.log2(3) + 1) / 2)
+    assert curve[0.0] < curve[0.5] < curve[1.0] == 1.0
+    assert fusion.weight == 1.0
+
+
+def test_beir_fusion_needs_scores_of_every_document(tmp_path: Path) -> None:
+    folder = _write_beir(tmp_path / "toy", "query-id\tcorpus-id\tscore\nq1\td2\t1\nq2\td3\t1\n")
+    run = {"toy": {"q1": {"d1": 0.1, "d2": 0.9}, "q2": {"d3": 2.0, "d2": 1.0}}}
+    evaluator = BEIREvaluator([folder], retriever=run, rerank_k=2, write_csv=False)
+    assert not evaluator.has_first_stage
+    assert "toy_R2_fused_map" not in evaluator(FusedLengthModel(0.5))
+    with pytest.raises(ValueError) as info:
+        evaluator.tune_fusion(FusedLengthModel(0.5))
+    assert str(info.value) == (
+        "BEIR_R2_mean has no first-stage scores to fuse: build it with always_rerank_positives=False and a "
+        "BM25/embedder first stage or a run of {doc id: score}."
+    )
