@@ -1,15 +1,18 @@
 """BEIR-style quality: BM25 top-k vs a crossrank reranker on SciFact and Cranfield (NDCG@10 per dataset + mean).
 
-    flock /tmp/crossrank-heavy.lock python bench/bench_beir.py [--max-queries 100] [--rerank-k 20] [--model DIR]
+    flock /tmp/crossrank-heavy.lock python bench/bench_beir.py [--max-queries 100] [--rerank-k 100] [--model DIR]
 
 The reranker: unless ``--model`` names a trained folder, all-MiniLM-L6-v2 is fine-tuned here as a
-cross-encoder on the SciFact *train* claims with BinaryCrossEntropyLoss: each claim's cited abstracts
-(``qrels_train.tsv``) are positives, and its ``--negatives`` best BM25 hits that are not cited are
-negatives. Evaluation: SciFact dev claims with ``qrels_dev.tsv`` (BEIR's SciFact test split) and all of
-Cranfield (codes 1-4 relevant, binary gains), BM25 (``bm25s``) over the whole corpus, the first
-``--max-queries`` judged queries, their BM25 top ``--rerank-k`` reordered by the reranker. Both columns
-are computed on exactly the same candidate lists (relevant documents that BM25 missed count for neither),
-so the difference is the reranker's alone. Writes ``bench/results/beir.md``.
+cross-encoder on the SciFact *train* claims: each claim's cited abstracts (``qrels_train.tsv``) are
+positives and its ``--negatives`` best uncited BM25 hits (from the top ``--depth``) negatives, one list per
+claim for ListNetLoss (default) or labeled pairs for ``--loss bce``. The last ``--dev-claims`` train claims
+are held out as a development split (their BM25 top ``--dev-k``): it picks the best epoch and the weight of
+the BM25-score fusion (``BEIREvaluator.tune_fusion``), so no test claim is used for any choice.
+Evaluation: SciFact dev claims with ``qrels_dev.tsv`` (BEIR's SciFact test split) and Cranfield (codes 1-4
+relevant, binary gains), BM25 (``bm25s``) over the whole corpus, the first ``--max-queries`` judged
+queries, their BM25 top ``--rerank-k`` reordered by the reranker, alone and fused with the BM25 score. All
+columns are computed on exactly the same candidate lists (relevant documents that BM25 missed count for
+none), so the differences are the reranker's alone. Writes ``bench/results/beir.md``.
 """
 
 from __future__ import annotations
@@ -25,7 +28,16 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import quiet  # noqa: E402
-from _train_helpers import SHARED, add_training_flags, base_model, fit, save, set_threads, timed  # noqa: E402
+from _train_helpers import (  # noqa: E402
+    SHARED,
+    add_training_flags,
+    base_model,
+    dev_curve,
+    fit,
+    save,
+    set_threads,
+    timed,
+)
 
 DATASETS = ("scifact", "cranfield")
 METRICS = ("ndcg@10", "mrr@10", "map")
@@ -33,12 +45,17 @@ METRICS = ("ndcg@10", "mrr@10", "map")
 
 def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_training_flags(parser, epochs=1, lr=4e-5, batch_size=16, max_length=128)
+    add_training_flags(parser, epochs=2, lr=5e-5, batch_size=8, max_length=128)
     parser.add_argument("--datasets", nargs="+", choices=DATASETS, default=list(DATASETS))
     parser.add_argument("--max-queries", type=int, default=100, help="first N judged queries per dataset")
-    parser.add_argument("--rerank-k", type=int, default=20, help="BM25 depth that the reranker reorders")
+    parser.add_argument("--rerank-k", type=int, default=100, help="BM25 depth that the reranker reorders")
     parser.add_argument("--eval-max-length", type=int, default=256, help="max_length when scoring")
-    parser.add_argument("--negatives", type=int, default=2, help="BM25 negatives per training claim")
+    parser.add_argument("--loss", choices=["listnet", "bce"], default="listnet", help="lists per claim, or pairs")
+    parser.add_argument("--negatives", type=int, default=7, help="BM25 negatives per training claim")
+    parser.add_argument("--depth", type=int, default=50, help="BM25 depth the training negatives come from")
+    parser.add_argument("--dev-claims", type=int, default=100, help="train claims held out as development split")
+    parser.add_argument("--dev-k", type=int, default=20, help="BM25 depth reranked on the development split")
+    parser.add_argument("--no-fusion", action="store_true", help="do not tune or report the BM25-score fusion")
     parser.add_argument("--model", default=None, help="score with this trained folder instead of training")
     parser.add_argument("--save-model", default=None, help="save the reranker trained here to this folder")
     return parser.parse_args(argv)
@@ -63,8 +80,21 @@ def first_queries(data: Any, limit: int | None) -> Any:
     return BEIRData(data.name, data.corpus, data.queries, {q: data.qrels[q] for q in judged})
 
 
-def mined_pairs(data: Any, negatives: int, depth: int = 30) -> Any:
-    """(claim, abstract, label) rows: cited abstracts as 1, the best uncited BM25 hits as 0."""
+def split_claims(data: Any, dev_claims: int) -> tuple[Any, Any | None]:
+    """The train claims without, and with only, their last ``dev_claims`` judged claims (None when 0)."""
+    from crossrank.evaluation.beir import BEIRData
+
+    judged = [q for q, grades in data.qrels.items() if any(g > 0 for g in grades.values())]
+    held = judged[len(judged) - dev_claims:] if dev_claims > 0 else []
+    train = [q for q in judged if q not in set(held)]
+    if not train:
+        sys.exit(f"--dev-claims {dev_claims} leaves no training claim out of {len(judged)}; lower it.")
+    keep = lambda ids: BEIRData(data.name, data.corpus, data.queries, {q: data.qrels[q] for q in ids})  # noqa: E731
+    return keep(train), keep(held) if held else None
+
+
+def mined(data: Any, negatives: int, depth: int, lists: bool) -> Any:
+    """Cited abstracts (1) and the best uncited BM25 hits (0) per claim: one list per claim, or pairs."""
     import datasets
 
     from crossrank.evaluation.beir import bm25_search
@@ -75,10 +105,18 @@ def mined_pairs(data: Any, negatives: int, depth: int = 30) -> Any:
     for query_id in query_ids:
         cited = {d for d, g in data.qrels[query_id].items() if g > 0}
         hard = [d for d in run[query_id] if d not in cited][:negatives]
-        for doc_id, label in [(d, 1.0) for d in sorted(cited)] + [(d, 0.0) for d in hard]:
+        docs = [data.corpus[d] for d in sorted(cited) + hard]
+        labels = [1.0] * len(cited) + [0.0] * len(hard)
+        if lists:
             rows["query"].append(data.queries[query_id])
-            rows["document"].append(data.corpus[doc_id])
-            rows["label"].append(label)
+            rows["document"].append(docs)
+            rows["label"].append(labels)
+        else:
+            rows["query"] += [data.queries[query_id]] * len(docs)
+            rows["document"] += docs
+            rows["label"] += labels
+    if lists:
+        rows["labels"] = rows.pop("label")
     return datasets.Dataset.from_dict(rows)
 
 
@@ -86,22 +124,58 @@ def reranker(args: argparse.Namespace) -> tuple[Any, str]:
     """The model to evaluate and a sentence saying where it came from."""
     from crossrank import CrossEncoder
 
+    train_claims, dev_claims = split_claims(first_queries(load("scifact", "train"), args.limit), args.dev_claims)
+    dev = None if dev_claims is None else dev_evaluator(dev_claims, args.dev_k)
     if args.model:
-        return CrossEncoder(args.model, max_length=args.eval_max_length, device="cpu"), f"`{args.model}`"
-    train = mined_pairs(first_queries(load("scifact", "train"), args.limit), args.negatives)
+        model = CrossEncoder(args.model, max_length=args.eval_max_length, device="cpu")
+        return model, f"`{args.model}`" + tune(model, dev, args)
+    lists = args.loss == "listnet"
+    train = mined(train_claims, args.negatives, args.depth, lists)
     model = base_model(args.max_length, args.seed)
+    loss = None
+    if lists:
+        from crossrank.losses import ListNetLoss
+
+        loss = ListNetLoss(model)
     with tempfile.TemporaryDirectory() as tmp:
-        _, seconds = timed(lambda: fit(model, train, None, None, args, args.output_dir or tmp))
-    positives = int(sum(train["label"]))
-    how = (f"all-MiniLM-L6-v2 fine-tuned here on SciFact train claims: {len(train)} pairs ({positives} cited "
-           f"abstracts, {len(train) - positives} BM25 negatives from each claim's top 30, up to "
-           f"{args.negatives} per claim), BCE, {args.epochs:g} epoch(s), batch {args.batch_size}, lr {args.lr:g}, "
+        history, seconds = timed(lambda: fit(model, train, loss, dev, args, args.output_dir or tmp))
+    labels = [y for row in train["labels"] for y in row] if lists else train["label"]
+    positives = int(sum(labels))
+    unit = f"{len(train)} lists of" if lists else ""
+    how = (f"all-MiniLM-L6-v2 fine-tuned here on {len(train_claims.qrels)} SciFact train claims: {unit} "
+           f"{len(labels)} (claim, abstract) pairs ({positives} cited abstracts, {len(labels) - positives} uncited "
+           f"BM25 hits from each claim's top {args.depth}, up to {args.negatives} per claim), "
+           f"{'ListNetLoss' if lists else 'BCE'}, {args.epochs:g} epoch(s), batch {args.batch_size}, lr {args.lr:g}, "
            f"warm-up {args.warmup_ratio:g}, training max_length {args.max_length}, {seconds / 60:.1f} minutes")
+    if dev is not None:
+        curve = dev_curve(history, dev.primary_metric)
+        how += f"; dev NDCG@10 by step on the {len(dev_claims.qrels)} held-out train claims (best kept): {curve}"
+    model.max_length = args.eval_max_length
+    how += tune(model, dev, args)
     if args.save_model:
         model.save_pretrained(args.save_model)
-        how += f", saved to `{args.save_model}`"
-    model.max_length = args.eval_max_length
+        how += f"; saved to `{args.save_model}`"
     return model, how
+
+
+def dev_evaluator(claims: Any, dev_k: int) -> Any:
+    """BM25 top ``dev_k`` of the held-out train claims, with BM25 scores kept for fusion tuning."""
+    from crossrank.evaluation import BEIREvaluator
+
+    return BEIREvaluator([claims], rerank_k=dev_k, always_rerank_positives=False, name="SciFactDev", batch_size=32,
+                         write_csv=False)
+
+
+def tune(model: Any, dev: Any | None, args: argparse.Namespace) -> str:
+    """Choose and store the BM25 fusion weight on the development claims; a sentence saying so."""
+    if dev is None or args.no_fusion:
+        model.fusion = None
+        return ""
+    fusion, curve = dev.tune_fusion(model, metric="ndcg@10")
+    model.fusion = fusion
+    best = max(curve.values())
+    return (f"; BM25 fusion weight {fusion.weight:.2f} chosen on the held-out claims' NDCG@10 "
+            f"(plateau rule; reranker alone {curve[0.0]:.4f}, best {best:.4f}, BM25 alone {curve[1.0]:.4f})")
 
 
 def bm25_same_lists(evaluator: Any) -> dict[str, float]:
@@ -117,26 +191,32 @@ def evaluate(model: Any, datasets: list[Any], args: argparse.Namespace) -> tuple
     from crossrank.evaluation import BEIREvaluator
 
     beir = BEIREvaluator(datasets, rerank_k=args.rerank_k, always_rerank_positives=False, batch_size=32,
-                         write_csv=False)
+                         write_csv=False)  # BM25 scores ride along, so a model with a fusion gets fused_* keys
     reranked, seconds = timed(lambda: beir(model))
     bm25 = {sub.name.removesuffix(f"_R{args.rerank_k}"): bm25_same_lists(sub) for sub in beir.evaluators}
     return reranked, bm25, seconds
 
 
 def table(reranked: dict[str, float], bm25: dict[str, dict[str, float]], datasets: list[Any], k: int) -> str:
-    """Rows per dataset and their mean: BM25 vs reranked NDCG@10, MRR@10, MAP."""
-    head = "| dataset | queries | " + " | ".join(f"BM25 {m.upper()} | reranked {m.upper()}" for m in METRICS)
-    lines = [head + " |", "|---|---|" + "---|" * (2 * len(METRICS))]
+    """Rows per dataset and their mean: BM25 vs reranked (and fused, when present) NDCG@10, MRR@10, MAP."""
+    fused = any("_fused_" in key for key in reranked)
+    kinds = ["reranked", "fused"] if fused else ["reranked"]
+    head = "| dataset | queries | " + " | ".join(
+        " | ".join([f"BM25 {m.upper()}", *(f"{kind} {m.upper()}" for kind in kinds)]) for m in METRICS)
+    lines = [head + " |", "|---|---|" + "---|" * ((1 + len(kinds)) * len(METRICS))]
     means: dict[str, list[float]] = {}
     for data in datasets:
         cells = []
         for metric in METRICS:
-            base, ours = bm25[data.name][f"{data.name}_R{k}_{metric}"], reranked[f"{data.name}_R{k}_{metric}"]
-            means.setdefault(f"base {metric}", []).append(base)
-            means.setdefault(metric, []).append(ours)
-            cells += [f"{base:.4f}", f"**{ours:.4f}**" if ours > base else f"{ours:.4f}"]
+            base = bm25[data.name][f"{data.name}_R{k}_{metric}"]
+            means.setdefault(f"BM25 {metric}", []).append(base)
+            cells.append(f"{base:.4f}")
+            for kind in kinds:
+                ours = reranked[f"{data.name}_R{k}_{'fused_' if kind == 'fused' else ''}{metric}"]
+                means.setdefault(f"{kind} {metric}", []).append(ours)
+                cells.append(f"**{ours:.4f}**" if ours > base else f"{ours:.4f}")
         lines.append(f"| {data.name} | {len(data.qrels)} | " + " | ".join(cells) + " |")
-    mean_cells = [f"{np.mean(means[key]):.4f}" for metric in METRICS for key in (f"base {metric}", metric)]
+    mean_cells = [f"{np.mean(means[f'{kind} {metric}']):.4f}" for metric in METRICS for kind in ["BM25", *kinds]]
     lines.append("| mean | | " + " | ".join(mean_cells) + " |")
     return "\n".join(lines)
 
@@ -154,7 +234,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, float]:
         f"\n\nSubset: the first {args.max_queries} judged queries of each dataset (SciFact dev claims = BEIR's "
         f"SciFact test split; Cranfield codes 1-4 relevant), BM25 (bm25s, English stopwords) over the full "
         f"corpus, top {args.rerank_k} reranked; binary gains; both columns on the same candidate lists "
-        f"(relevant documents outside BM25's top {args.rerank_k} count for neither). Scoring: about {pairs} "
+        f"(relevant documents outside BM25's top {args.rerank_k} count for none). Scoring: about {pairs} "
         f"pairs at max_length {args.eval_max_length} in {seconds / 60:.1f} minutes.\n\nReranker: {how}.\n")
     print(text)
     save("beir", "bench_beir.py", argv, text, args.results_dir)

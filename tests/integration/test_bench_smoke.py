@@ -52,14 +52,17 @@ def test_mrpc_bench_writes_classification_table(results: Path) -> None:
 
 
 def test_beir_bench_writes_bm25_vs_reranked_table(results: Path) -> None:
-    argv = ["--limit", "4", "--max-steps", "1", "--batch-size", "8", "--max-length", "64", "--max-queries", "2",
-            "--rerank-k", "3", "--eval-max-length", "64", "--results-dir", str(results)]
+    argv = ["--limit", "6", "--max-steps", "1", "--batch-size", "2", "--max-length", "64", "--max-queries", "2",
+            "--rerank-k", "3", "--eval-max-length", "64", "--negatives", "2", "--dev-claims", "2", "--dev-k", "3",
+            "--results-dir", str(results)]
     metrics = load_bench("bench_beir").main(argv)
     for name in ("SciFact", "Cranfield"):
         for key in ("ndcg@10", "mrr@10", "map"):
-            assert 0.0 <= metrics[f"{name}_R3_{key}"] <= 1.0
+            for prefix in ("", "fused_"):
+                assert 0.0 <= metrics[f"{name}_R3_{prefix}{key}"] <= 1.0
             assert 0.0 <= metrics[f"bm25_{name}_R3_{key}"] <= 1.0
-    assert "BEIR_R3_mean_ndcg@10" in metrics
+    assert "BEIR_R3_mean_ndcg@10" in metrics and "BEIR_R3_mean_fused_ndcg@10" in metrics
     text = (results / "beir.md").read_text()
     assert "| SciFact | 2 |" in text and "| Cranfield | 2 |" in text and "| mean |" in text
-    assert "BM25 NDCG@10 | reranked NDCG@10" in text
+    assert "BM25 NDCG@10 | reranked NDCG@10 | fused NDCG@10" in text
+    assert "ListNetLoss" in text and "BM25 fusion weight" in text and "held-out train claims" in text
