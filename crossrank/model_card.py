@@ -24,7 +24,7 @@ from typing import Any
 
 import yaml
 
-from crossrank import model_card_plots
+from crossrank import model_card_plots, model_card_usage
 from crossrank.model_card_plots import is_noise as _is_noise
 from crossrank.model_card_plots import markdown_table
 from crossrank.model_card_plots import number as _number
@@ -108,6 +108,7 @@ class ModelCardData:
     num_labels: int = 1
     max_length: int | None = None
     activation: str | None = None
+    fusion: str | None = None
     dataset_stats: list[DatasetStats] = field(default_factory=list)
     loss_name: str | None = None
     loss_input_format: str | None = None
@@ -283,6 +284,10 @@ def fill_from_model(card: ModelCardData, model: Any) -> None:
     activation = getattr(model, "activation_fn", None)
     if activation is not None:
         card.activation = type(activation).__name__
+    fusion = getattr(model, "fusion", None)
+    if fusion is not None:
+        tuned = f", tuned on {fusion.tuned_on}" if fusion.tuned_on else ""
+        card.fusion = f"weight {fusion.weight:.2f} on the first-stage score ({fusion.normalize} per query){tuned}"
     if card.base_model is None:
         source = str(getattr(model, "name_or_path", "") or "")
         card.base_model = source or None
@@ -386,6 +391,7 @@ def _details(card: ModelCardData) -> str:
         ("Model type", "cross-encoder (reranker)"), ("Base model", base_text),
         ("Maximum sequence length", f"{card.max_length} tokens" if card.max_length else None),
         ("Outputs", outputs), ("Activation in `predict`", f"`{card.activation}`" if card.activation else None),
+        ("First-stage score fusion", card.fusion),
         ("Training datasets", ", ".join(_dataset_link(d) for d in card.train_datasets) or None),
         ("Language", ", ".join(card.language) if isinstance(card.language, list) else card.language),
         ("License", card.license),
@@ -403,38 +409,6 @@ def _description(card: ModelCardData) -> str:
     if card.num_labels > 1:
         use = f"It reads a pair of texts together and scores each of its {card.num_labels} classes."
     return f"A crossrank cross-encoder{origin}{on_data}. {use}"
-
-
-def _crossrank_usage(card: ModelCardData) -> str:
-    model_id = card.model_id or "path/to/this/model"
-    return "\n".join([
-        "from crossrank import CrossEncoder", "", f'model = CrossEncoder("{model_id}")', "",
-        "query = \"How many people live in Berlin?\"",
-        "documents = [", '    "Berlin has about 3.7 million inhabitants.",',
-        '    "Berlin is known for its museums.",', "]", "",
-        "scores = model.predict([(query, document) for document in documents])",
-        "print(scores)", "", "for hit in model.rank(query, documents, return_documents=True):",
-        '    print(f"{hit[\'score\']:.3f}  {hit[\'text\']}")',
-    ])
-
-
-def _transformers_usage(card: ModelCardData) -> str:
-    model_id = card.model_id or "path/to/this/model"
-    if card.num_labels > 1:
-        activation = "scores = logits.softmax(dim=-1)"
-    elif card.activation == "Identity":
-        activation = "scores = logits.squeeze(-1)"
-    else:
-        activation = "scores = torch.sigmoid(logits).squeeze(-1)"
-    return "\n".join([
-        "import torch", "from transformers import AutoModelForSequenceClassification, AutoTokenizer", "",
-        f'tokenizer = AutoTokenizer.from_pretrained("{model_id}")',
-        f'model = AutoModelForSequenceClassification.from_pretrained("{model_id}").eval()', "",
-        "queries = [\"How many people live in Berlin?\"] * 2",
-        "documents = [\"Berlin has about 3.7 million inhabitants.\", \"Berlin is known for its museums.\"]",
-        "features = tokenizer(queries, documents, padding=True, truncation=True, return_tensors=\"pt\")",
-        "with torch.no_grad():", "    logits = model(**features).logits", activation, "print(scores)",
-    ])
 
 
 def _evaluation(card: ModelCardData) -> str:
@@ -531,7 +505,8 @@ def render_model_card(card_data: ModelCardData, template: str | None = None) -> 
     sections = {
         "front_matter": yaml.safe_dump(front_matter(card_data), sort_keys=False, allow_unicode=True).strip(),
         "title": _title(card_data), "description": _description(card_data), "details": _details(card_data),
-        "crossrank_usage": _crossrank_usage(card_data), "transformers_usage": _transformers_usage(card_data),
+        "crossrank_usage": model_card_usage.crossrank_usage(card_data),
+        "transformers_usage": model_card_usage.transformers_usage(card_data),
         "evaluation": _evaluation(card_data), "training_data": _training_data(card_data), "loss": _loss(card_data),
         "hyperparameters": _hyperparameters(card_data), "training_logs": _training_logs(card_data),
         "training_curves": _training_curves(card_data), "versions": _versions(card_data),

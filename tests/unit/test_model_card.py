@@ -233,3 +233,19 @@ def test_card_lists_every_loss_of_a_multi_dataset_run(tiny_bert: Path) -> None:
     assert card.loss_name == "BinaryCrossEntropyLoss + ListNetLoss"
     assert set(card.loss_config) == {"pairs", "lists"}
     assert card.loss_input_format is None
+
+
+def test_card_describes_a_stored_fusion(tiny_bert: Path) -> None:
+    from crossrank import CrossEncoder
+    from crossrank.fusion import Fusion
+    from crossrank.model_card import fill_from_model
+
+    model = CrossEncoder(tiny_bert, device="cpu")
+    model.fusion = Fusion(0.25, tuned_on="dev map")
+    card = _fixed_card()
+    fill_from_model(card, model)
+    text = render_model_card(card)
+    line = "- **First-stage score fusion:** weight 0.25 on the first-stage score (zscore per query), tuned on dev map"
+    assert line in text
+    assert "for hit in model.rank(query, documents, first_stage_scores=first_stage_scores):" in text
+    assert "First-stage score fusion" not in render_model_card(_fixed_card())
