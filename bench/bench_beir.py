@@ -57,6 +57,7 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--dev-k", type=int, default=20, help="BM25 depth reranked on the development split")
     parser.add_argument("--no-fusion", action="store_true", help="do not tune or report the BM25-score fusion")
     parser.add_argument("--model", default=None, help="score with this trained folder instead of training")
+    parser.add_argument("--init", default=None, help="finetune this cross-encoder folder instead of a fresh head")
     parser.add_argument("--save-model", default=None, help="save the reranker trained here to this folder")
     return parser.parse_args(argv)
 
@@ -131,7 +132,12 @@ def reranker(args: argparse.Namespace) -> tuple[Any, str]:
         return model, f"`{args.model}`" + tune(model, dev, args)
     lists = args.loss == "listnet"
     train = mined(train_claims, args.negatives, args.depth, lists)
-    model = base_model(args.max_length, args.seed)
+    if args.init:
+        model = CrossEncoder(args.init, max_length=args.max_length, device="cpu")
+        start = f"the cross-encoder `{args.init}`"
+    else:
+        model = base_model(args.max_length, args.seed)
+        start = "all-MiniLM-L6-v2 with a fresh head"
     loss = None
     if lists:
         from crossrank.losses import ListNetLoss
@@ -142,7 +148,7 @@ def reranker(args: argparse.Namespace) -> tuple[Any, str]:
     labels = [y for row in train["labels"] for y in row] if lists else train["label"]
     positives = int(sum(labels))
     unit = f"{len(train)} lists of" if lists else ""
-    how = (f"all-MiniLM-L6-v2 fine-tuned here on {len(train_claims.qrels)} SciFact train claims: {unit} "
+    how = (f"{start}, fine-tuned here on {len(train_claims.qrels)} SciFact train claims: {unit} "
            f"{len(labels)} (claim, abstract) pairs ({positives} cited abstracts, {len(labels) - positives} uncited "
            f"BM25 hits from each claim's top {args.depth}, up to {args.negatives} per claim), "
            f"{'ListNetLoss' if lists else 'BCE'}, {args.epochs:g} epoch(s), batch {args.batch_size}, lr {args.lr:g}, "
