@@ -109,3 +109,13 @@ def test_encode_rejects_non_strings(tiny_bert: Path) -> None:
 def test_package_model_id_needs_an_installed_package() -> None:
     with pytest.raises(FileNotFoundError, match="package 'no_such_pkg_xyz' is not installed; install it"):
         Embedder("package:no_such_pkg_xyz")
+
+
+def test_trim_heap_on_glibc() -> None:
+    import platform
+
+    from crossrank.embedder import trim_heap
+
+    if platform.libc_ver()[0] != "glibc":
+        pytest.skip("malloc_trim is glibc's")
+    assert trim_heap() is True
