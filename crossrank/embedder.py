@@ -20,6 +20,7 @@ import json
 import logging
 import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -198,6 +199,9 @@ class Embedder:
             crossrank's own encoder (:mod:`crossrank.bert_encoder`: same outputs, without importing the
             ``transformers`` modeling stack); ``"transformers"`` always uses ``AutoModel``; ``"auto"`` (default)
             takes the light path when the folder allows it.
+        cpu_workers: on CPU, how many batches are encoded at once, each on ``torch.get_num_threads() //
+            cpu_workers`` threads (small matrices use one thread each better than several threads together;
+            the results are the same). Default: ``min(torch threads, 4)``; 1 runs batches one after another.
 
     Raises:
         FileNotFoundError: when the folder does not exist.
@@ -213,6 +217,7 @@ class Embedder:
         normalize: bool | None = None,
         compact_memory: bool = True,
         backend: Backend = "auto",
+        cpu_workers: int | None = None,
     ) -> None:
         text = os.fspath(model_name_or_path)
         if text.startswith("package:"):
@@ -226,6 +231,9 @@ class Embedder:
                 "(crossrank does not download models; save it locally first)."
             )
         self.compact_memory = compact_memory
+        if cpu_workers is not None and cpu_workers < 1:
+            raise ValueError(f"cpu_workers must be a positive integer or None, got {cpu_workers}.")
+        self.cpu_workers = cpu_workers
         layout = read_layout(folder)
         self.model_id = str(folder.resolve())
         self.layout = layout
@@ -343,14 +351,34 @@ class Embedder:
         batches = self.plan_batches([len(ids) for ids in token_ids], batch_size)
         prompt_length = self._prompt_length(prompt)
         out = torch.empty((len(texts), self.get_embedding_dimension()), dtype=torch.float32)
-        with torch.inference_mode():
-            for rows in tqdm(batches, desc="Encoding", disable=not progress):
+
+        def encode_batch(rows: list[int]) -> None:
+            with torch.inference_mode():
                 vectors = self._forward([token_ids[i] for i in rows], prompt_length)
-                out[torch.tensor(rows)] = vectors.cpu()
+                out[torch.tensor(rows)] = vectors.cpu()  # batches hold disjoint rows
                 del vectors
-                if self.compact_memory and self.device.type == "cpu":
-                    trim_heap()
+            if self.compact_memory and self.device.type == "cpu":
+                trim_heap()
+
+        workers, threads = self._parallelism(len(batches))
+        with tqdm(total=len(batches), desc="Encoding", disable=not progress) as bar:
+            if workers == 1:
+                for rows in batches:
+                    encode_batch(rows)
+                    bar.update()
+                return out
+            with ThreadPoolExecutor(workers, initializer=torch.set_num_threads, initargs=(threads,)) as pool:
+                for _ in pool.map(encode_batch, batches):
+                    bar.update()
         return out
+
+    def _parallelism(self, num_batches: int) -> tuple[int, int]:
+        """``(concurrent batches, torch threads each)``: several small batches beat one on many threads."""
+        if self.device.type != "cpu" or num_batches < 2:
+            return 1, torch.get_num_threads()
+        threads = torch.get_num_threads()
+        workers = min(self.cpu_workers or min(threads, 4), threads, num_batches)
+        return max(workers, 1), max(threads // max(workers, 1), 1)
 
     def encode(
         self,

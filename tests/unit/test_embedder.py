@@ -119,3 +119,21 @@ def test_trim_heap_on_glibc() -> None:
     if platform.libc_ver()[0] != "glibc":
         pytest.skip("malloc_trim is glibc's")
     assert trim_heap() is True
+
+
+def test_concurrent_batches_give_the_same_vectors(tiny_bert: Path) -> None:
+    import torch
+
+    texts = [f"text number {i} " + "word " * (i % 13) for i in range(40)]
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        one = Embedder(tiny_bert, cpu_workers=1)
+        two = Embedder(tiny_bert, cpu_workers=2)
+        assert two._parallelism(5) == (2, 1) and one._parallelism(5) == (1, 2)
+        assert np.array_equal(one.encode(texts, batch_size=1), two.encode(texts, batch_size=1))
+        assert torch.get_num_threads() == 2  # the workers' setting stays in the workers
+    finally:
+        torch.set_num_threads(threads)
+    with pytest.raises(ValueError, match="cpu_workers must be a positive integer or None, got 0."):
+        Embedder(tiny_bert, cpu_workers=0)
