@@ -200,8 +200,9 @@ class Embedder:
             ``transformers`` modeling stack); ``"transformers"`` always uses ``AutoModel``; ``"auto"`` (default)
             takes the light path when the folder allows it.
         cpu_workers: on CPU, how many batches are encoded at once, each on ``torch.get_num_threads() //
-            cpu_workers`` threads (small matrices use one thread each better than several threads together;
-            the results are the same). Default: ``min(torch threads, 4)``; 1 runs batches one after another.
+            cpu_workers`` threads and a ``1 / cpu_workers`` share of the token budget (small matrices use one
+            thread each better than several threads together; the vectors agree to float rounding). Default:
+            ``min(torch threads, 4)``; 1 runs batches one after another on all threads.
 
     Raises:
         FileNotFoundError: when the folder does not exist.
@@ -348,7 +349,10 @@ class Embedder:
         from tqdm.auto import tqdm
 
         token_ids = self._tokenize([prompt + t for t in texts] if prompt else texts)
-        batches = self.plan_batches([len(ids) for ids in token_ids], batch_size)
+        workers, threads = self._parallelism(len(token_ids))
+        # concurrent batches share the token budget, so the memory in flight stays that of one batch
+        batches = self.plan_batches([len(ids) for ids in token_ids], batch_size, max(64 // workers, 8))
+        workers = min(workers, len(batches))
         prompt_length = self._prompt_length(prompt)
         out = torch.empty((len(texts), self.get_embedding_dimension()), dtype=torch.float32)
 
@@ -360,7 +364,6 @@ class Embedder:
             if self.compact_memory and self.device.type == "cpu":
                 trim_heap()
 
-        workers, threads = self._parallelism(len(batches))
         with tqdm(total=len(batches), desc="Encoding", disable=not progress) as bar:
             if workers == 1:
                 for rows in batches:

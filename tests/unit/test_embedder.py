@@ -131,7 +131,8 @@ def test_concurrent_batches_give_the_same_vectors(tiny_bert: Path) -> None:
         one = Embedder(tiny_bert, cpu_workers=1)
         two = Embedder(tiny_bert, cpu_workers=2)
         assert two._parallelism(5) == (2, 1) and one._parallelism(5) == (1, 2)
-        assert np.array_equal(one.encode(texts, batch_size=1), two.encode(texts, batch_size=1))
+        # concurrent batches split the token budget, so batch shapes (not the maths) differ
+        assert np.abs(one.encode(texts, batch_size=1) - two.encode(texts, batch_size=1)).max() < 1e-6
         assert torch.get_num_threads() == 2  # the workers' setting stays in the workers
     finally:
         torch.set_num_threads(threads)
