@@ -1,6 +1,7 @@
 """Quality: train on WikiQA train (BCE, 1 epoch), rerank the WikiQA test questions that have a positive.
 
     python bench/bench_quality.py [--recipe bce|bce-answered|lambda|listnet] [--limit N] [--skip-reference]
+        [--save-model DIR]
 
 Reports MAP and MRR@10 of: the zero-shot all-MiniLM-L6-v2 bi-encoder (cosine; the first stage), crossrank's
 trained reranker (best checkpoint on WikiQA dev, crossrank's defaults), that reranker fused with the first-stage
@@ -128,6 +129,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--limit", type=int, default=None, help="train on the first N pairs only")
     parser.add_argument("--skip-reference", action="store_true")
+    parser.add_argument("--save-model", default=None, help="copy crossrank's trained reranker to this folder")
     parser.add_argument("--recipe", choices=sorted(RECIPES), default="bce",
                         help="bce: the issue's recipe; bce-answered: BCE on answered questions; lambda / listnet: "
                              "listwise recipes for candidate lists")
@@ -141,6 +143,8 @@ def main() -> None:
         with Timer() as t:
             trained = train_crossrank(folder, args.limit, tmp, args.recipe)
             results[f"crossrank reranker ({label})"] = rerank_metrics(trained, samples)
+            if args.save_model:
+                trained.save_pretrained(args.save_model)
             weight = trained.fusion.weight
             results[f"crossrank reranker ({label}) + first-stage fusion (weight {weight:.2f}, tuned on dev)"] = (
                 rerank_metrics(trained, samples, fused=True))
