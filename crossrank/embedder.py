@@ -375,12 +375,12 @@ class Embedder:
                     bar.update()
         return out
 
-    def _parallelism(self, num_batches: int) -> tuple[int, int]:
+    def _parallelism(self, num_texts: int) -> tuple[int, int]:
         """``(concurrent batches, torch threads each)``: several small batches beat one on many threads."""
-        if self.device.type != "cpu" or num_batches < 2:
+        if self.device.type != "cpu" or num_texts < 2:
             return 1, torch.get_num_threads()
         threads = torch.get_num_threads()
-        workers = min(self.cpu_workers or min(threads, 4), threads, num_batches)
+        workers = min(self.cpu_workers or min(threads, 4), threads, num_texts)
         return max(workers, 1), max(threads // max(workers, 1), 1)
 
     def encode(
@@ -398,7 +398,8 @@ class Embedder:
 
         Args:
             texts: one text or a sequence of texts.
-            batch_size: sets the padded-token budget of a forward pass, ``batch_size * 64`` tokens: long
+            batch_size: sets the padded-token budget in flight, ``batch_size * 64`` tokens (shared by the
+                concurrent batches, see ``cpu_workers``): long
                 texts run in smaller batches, short texts in larger ones (see :meth:`plan_batches`).
             normalize: L2-normalise the vectors (cosine similarity becomes a dot product); a folder with a
                 Normalize module always normalises.
