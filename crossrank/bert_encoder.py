@@ -1,7 +1,7 @@
 """An inference-only BERT encoder in plain PyTorch: the :class:`~crossrank.embedder.Embedder`'s light path.
 
 Embedding for mining needs only the last hidden states of a BERT-family encoder. Importing the
-``transformers`` modeling stack for that costs about 120 MiB of resident memory (it pulls in the compiler,
+``transformers`` modeling stack for that costs over 100 MiB of resident memory (it pulls in the compiler,
 distributed and accelerate machinery) and adds per-call overhead. This module runs the same computation —
 word + position + token-type embeddings, post-norm self-attention blocks with scaled-dot-product attention
 — from the folder's ``model.safetensors`` and tokenizes with the ``tokenizers`` library from

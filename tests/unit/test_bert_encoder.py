@@ -36,6 +36,9 @@ def test_auto_prefers_light_and_falls_back(tiny_bert: Path) -> None:
     assert Embedder(tiny_bert).backend == "transformers"
     with pytest.raises(ValueError, match="backend='light' needs a plain BERT folder with model.safetensors"):
         Embedder(tiny_bert, backend="light")
+    with pytest.raises(ValueError) as info:
+        Embedder(tiny_bert, backend="fast")  # type: ignore[arg-type]
+    assert str(info.value) == "backend must be 'auto', 'light' or 'transformers'; got 'fast'."
 
 
 def test_unsupported_configs_are_refused(tiny_bert: Path, tmp_path: Path) -> None:
@@ -54,4 +57,4 @@ def test_minilm_light_path_equals_transformers(minilm_path: Path) -> None:
     light, ref = Embedder(minilm_path, backend="light"), Embedder(minilm_path, backend="transformers")
     texts = ["how are glacier caves formed?", "A glacier cave is a cave formed within the ice.", "x " * 300]
     assert light._tokenize(texts) == ref._tokenize(texts)
-    assert np.abs(light.encode(texts) - ref.encode(texts)).max() < 1e-6
+    assert np.array_equal(light.encode(texts), ref.encode(texts))  # bit for bit, as README says
