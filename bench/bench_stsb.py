@@ -1,12 +1,17 @@
 """STS-B quality: fine-tune all-MiniLM-L6-v2 as a cross-encoder, report Pearson/Spearman on the test split.
 
-    flock /tmp/crossrank-heavy.lock python bench/bench_stsb.py [--epochs 2] [--loss bce|mse] [--reference]
+    flock /tmp/crossrank-heavy.lock python bench/bench_stsb.py [--epochs 2] [--loss bce|mse] [--sick]
+        [--teacher-weight 0.5] [--evals-per-epoch 4] [--reference]
 
 Recipe: gold score / 5 as a soft label, BinaryCrossEntropyLoss on the logit (or MSELoss on the
 sigmoid), each training pair also added with its sentences swapped, linear warm-up over 10 % of the
-steps, one evaluation per epoch on the dev split with the best checkpoint kept, then
-CorrelationEvaluator on the 1,379 test pairs. ``--reference`` trains sentence-transformers'
-CrossEncoder with its CrossEncoderTrainer on the same rows and scores it with the same evaluator.
+steps, ``--evals-per-epoch`` evaluations per epoch on the dev split with the best checkpoint kept, then
+CorrelationEvaluator on the 1,379 test pairs. ``--sick`` adds the SICK relatedness pairs to the training
+rows, less those sharing a sentence with STS-B dev or test; ``--teacher-weight w`` blends each label with the packaged
+bi-encoder's cosine of the pair (mapped onto the label scale by a least-squares line fitted on the
+training rows), so the cross-encoder also learns what its bi-encoder starting point knew.
+``--reference`` trains sentence-transformers' CrossEncoder with its CrossEncoderTrainer on the same rows
+and scores it with the same evaluator.
 Writes ``bench/results/stsb.md``.
 """
 
@@ -22,6 +27,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import quiet  # noqa: E402
 from _train_helpers import (  # noqa: E402
+    BASE_MODEL,
     add_training_flags,
     base_model,
     dev_curve,
@@ -41,17 +47,62 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     add_training_flags(parser, epochs=2, lr=4e-5, batch_size=16, max_length=128)
     parser.add_argument("--loss", choices=["bce", "mse"], default="bce")
     parser.add_argument("--one-direction", action="store_true", help="do not add swapped training pairs")
+    parser.add_argument("--sick", action="store_true",
+                        help="also train on SICK relatedness (train, trial and test: 9,927 pairs, (score-1)/4)")
+    parser.add_argument("--teacher-weight", type=float, default=0.0,
+                        help="blend each label with the packaged bi-encoder's cosine (linearly mapped onto the "
+                             "label scale on the training rows): label = (1 - w) * gold + w * teacher")
     parser.add_argument("--reference", action="store_true", help="also train and score sentence-transformers")
     return parser.parse_args(argv)
 
 
-def train_dataset(rows: list[dict[str, Any]], both_directions: bool) -> Any:
+def normalised(sentence: str) -> str:
+    """Lower case, single spaces, no final full stop: how overlap with the evaluation splits is checked."""
+    return " ".join(sentence.lower().strip().rstrip(".").split())
+
+
+def sick_rows(limit: int | None, held_out: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]:
+    """SICK relatedness pairs in STS-B's shape (score 1-5 mapped onto 0-5 by 5 * (s - 1) / 4), and how many
+    were left out because one of their sentences also occurs in ``held_out`` (STS-B dev and test).
+
+    SICK and STS-B both draw on the MSR-Video captions, so some SICK sentences (and a few whole pairs)
+    reappear in STS-B's evaluation splits; training on them would leak.
+    """
+    seen = {normalised(r[key]) for r in held_out for key in ("sentence1", "sentence2")}
+    rows, dropped = [], 0
+    for split in ("train", "trial", "test"):
+        for r in read_jsonl(shared_file("sick", f"{split}.jsonl"), limit):
+            if normalised(r["sentence_A"]) in seen or normalised(r["sentence_B"]) in seen:
+                dropped += 1
+                continue
+            score = 5.0 * (float(r["relatedness_score"]) - 1.0) / 4.0
+            rows.append({"sentence1": r["sentence_A"], "sentence2": r["sentence_B"], "score": score})
+    return rows, dropped
+
+
+def teacher_labels(first: list[str], second: list[str], gold: list[float], weight: float) -> list[float]:
+    """``(1 - weight) * gold + weight * teacher``: the bi-encoder's cosine, least-squares mapped onto gold."""
+    import numpy as np
+
+    from crossrank import Embedder
+
+    embedder = Embedder(BASE_MODEL)
+    a, b = embedder.encode(first, batch_size=64), embedder.encode(second, batch_size=64)
+    cosine = np.sum(a * b, axis=1).astype(np.float64)
+    slope, intercept = np.polyfit(cosine, np.asarray(gold), 1)
+    teacher = np.clip(slope * cosine + intercept, 0.0, 1.0)
+    return [float(x) for x in (1.0 - weight) * np.asarray(gold) + weight * teacher]
+
+
+def train_dataset(rows: list[dict[str, Any]], both_directions: bool, teacher_weight: float = 0.0) -> Any:
     """Columns sentence1, sentence2, label (score / 5); swapped copies appended when asked."""
     import datasets
 
     first = [r["sentence1"] for r in rows]
     second = [r["sentence2"] for r in rows]
     labels = [float(r["score"]) / 5.0 for r in rows]
+    if teacher_weight > 0:
+        labels = teacher_labels(first, second, labels, teacher_weight)
     if both_directions:
         first, second, labels = first + second, second + first, labels + labels
     return datasets.Dataset.from_dict({"sentence1": first, "sentence2": second, "label": labels})
@@ -112,7 +163,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, float]:
     train_rows = read_jsonl(shared_file("stsb", "train.jsonl"), args.limit)
     dev_rows = read_jsonl(shared_file("stsb", "dev.jsonl"), args.limit)
     test_rows = read_jsonl(shared_file("stsb", "test.jsonl"), args.limit)
-    train = train_dataset(train_rows, not args.one_direction)
+    extra, dropped = sick_rows(args.limit, dev_rows + test_rows) if args.sick else ([], 0)
+    train = train_dataset(train_rows + extra, not args.one_direction, args.teacher_weight)
     model = base_model(args.max_length, args.seed)
     dev, test = correlation(dev_rows, DEV), correlation(test_rows, TEST)
     with tempfile.TemporaryDirectory() as tmp:
@@ -126,9 +178,12 @@ def main(argv: Sequence[str] | None = None) -> dict[str, float]:
             rows.append(row("sentence-transformers", ref_metrics, ref_seconds))
             metrics.update({f"reference_{k}": v for k, v in ref_metrics.items()})
     recipe = (f"{len(train)} training pairs ({len(train_rows)} STS-B train rows"
-              f"{'' if args.one_direction else ', both sentence orders'}), {args.loss.upper()} on score/5, "
+              f"{f' + {len(extra)} SICK relatedness rows' if extra else ''}"
+              f"{f' ({dropped} SICK rows left out: a sentence of theirs is in STS-B dev or test)' if args.sick else ''}"
+              f"{'' if args.one_direction else ', both sentence orders'}), {args.loss.upper()} on score/5"
+              f"{f' blended with bi-encoder cosine (weight {args.teacher_weight:g})' if args.teacher_weight else ''}, "
               f"{args.epochs:g} epochs, batch {args.batch_size}, lr {args.lr:g}, warm-up {args.warmup_ratio:g}, "
-              f"max_length {args.max_length}, fp32 CPU; best of one dev evaluation per epoch "
+              f"max_length {args.max_length}, fp32 CPU; best of {args.evals_per_epoch} dev evaluation(s) per epoch "
               f"({len(dev_rows)} dev pairs); test = {len(test_rows)} pairs")
     table = ("| library | test Pearson | test Spearman | training minutes |\n|---|---|---|---|\n"
              + "\n".join(rows) + f"\n\nDev Spearman by step: {dev_curve(history, dev.primary_metric)}\n\n{recipe}\n")

@@ -36,11 +36,38 @@ def results(tmp_path: Path, shared_data: Path, minilm_path: Path) -> Iterator[Pa
 
 
 def test_stsb_bench_writes_correlation_table(results: Path) -> None:
-    metrics = load_bench("bench_stsb").main([*TINY, "--results-dir", str(results)])
+    argv = [*TINY, "--sick", "--teacher-weight", "0.5", "--evals-per-epoch", "2", "--results-dir", str(results)]
+    metrics = load_bench("bench_stsb").main(argv)
     assert set(metrics) == {"stsb-test_pearson", "stsb-test_spearman"}
     text = (results / "stsb.md").read_text()
     assert "test Spearman" in text and "- command: `python bench/bench_stsb.py --limit 16" in text
     assert "- machine:" in text and "- date:" in text
+    assert ("128 training pairs (16 STS-B train rows + 48 SICK relatedness rows (0 SICK rows left out: a sentence "
+            "of theirs is in STS-B dev or test), both sentence orders)") in text
+    assert "blended with bi-encoder cosine (weight 0.5)" in text and "best of 2 dev evaluation(s) per epoch" in text
+
+
+def test_stsb_sick_rows_leave_out_pairs_sharing_a_sentence_with_evaluation_splits(shared_data: Path) -> None:
+    bench = load_bench("bench_stsb")
+    kept, dropped = bench.sick_rows(4, [])
+    assert (len(kept), dropped) == (12, 0)
+    held_out = [{"sentence1": kept[0]["sentence1"].upper() + ".", "sentence2": "unrelated"}]
+    kept_after, dropped_after = bench.sick_rows(4, held_out)
+    shares = [r for r in kept if bench.normalised(kept[0]["sentence1"]) in
+              (bench.normalised(r["sentence1"]), bench.normalised(r["sentence2"]))]
+    assert dropped_after == len(shares) >= 1 and len(kept_after) == 12 - len(shares)
+    assert all(0.0 <= r["score"] <= 5.0 for r in kept)
+
+
+def test_stsb_teacher_labels_keep_gold_at_weight_zero_and_stay_in_range(minilm_path: Path) -> None:
+    bench = load_bench("bench_stsb")
+    first = ["A man is playing a guitar.", "A cat sleeps.", "Stocks fell sharply.", "A woman is cooking."]
+    second = ["A man plays the guitar.", "A dog runs in a park.", "Markets dropped a lot.", "The sky is blue."]
+    gold = [0.96, 0.1, 0.8, 0.0]
+    assert bench.teacher_labels(first, second, gold, 0.0) == pytest.approx(gold, abs=1e-12)
+    teacher = bench.teacher_labels(first, second, gold, 1.0)
+    assert all(0.0 <= t <= 1.0 for t in teacher)
+    assert teacher[0] > teacher[3] and teacher[2] > teacher[3]
 
 
 def test_mrpc_bench_writes_classification_table(results: Path) -> None:
