@@ -52,8 +52,12 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--teacher-weight", type=float, default=0.0,
                         help="blend each label with the packaged bi-encoder's cosine (linearly mapped onto the "
                              "label scale on the training rows): label = (1 - w) * gold + w * teacher")
+    parser.add_argument("--model", default=None, help="score this saved cross-encoder instead of training one")
     parser.add_argument("--reference", action="store_true", help="also train and score sentence-transformers")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.model and args.reference:
+        parser.error("--reference trains both libraries; it cannot be combined with --model (no training)")
+    return args
 
 
 def normalised(sentence: str) -> str:
@@ -108,10 +112,22 @@ def train_dataset(rows: list[dict[str, Any]], both_directions: bool, teacher_wei
     return datasets.Dataset.from_dict({"sentence1": first, "sentence2": second, "label": labels})
 
 
+def pairs_of(rows: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    return [(r["sentence1"], r["sentence2"]) for r in rows]
+
+
+def correlation_of(scores: Any, rows: list[dict[str, Any]]) -> dict[str, float]:
+    """Pearson and Spearman of given scores against the gold scores, under the test keys."""
+    from crossrank.evaluation.metrics import pearson, spearman
+
+    gold = [float(r["score"]) for r in rows]
+    return {f"{TEST}_pearson": pearson(scores, gold), f"{TEST}_spearman": spearman(scores, gold)}
+
+
 def correlation(rows: list[dict[str, Any]], name: str) -> Any:
     from crossrank.evaluation import CorrelationEvaluator
 
-    pairs = [(r["sentence1"], r["sentence2"]) for r in rows]
+    pairs = pairs_of(rows)
     return CorrelationEvaluator(pairs, [float(r["score"]) for r in rows], name=name, batch_size=64,
                                 show_progress_bar=False, write_csv=False)
 
@@ -150,9 +166,63 @@ def train_reference(args: argparse.Namespace, train: Any, dev_rows: list[dict], 
     return model
 
 
-def row(label: str, metrics: dict[str, float], seconds: float) -> str:
-    return (f"| {label} | {metrics[f'{TEST}_pearson']:.4f} | {metrics[f'{TEST}_spearman']:.4f} "
-            f"| {seconds / 60:.1f} |")
+def bi_encoder_cosine(rows: list[dict[str, Any]]) -> Any:
+    """The packaged bi-encoder's cosine of each pair: the zero-shot baseline the cross-encoder starts from."""
+    import numpy as np
+
+    from crossrank import Embedder
+
+    embedder = Embedder(BASE_MODEL)
+    a = embedder.encode([r["sentence1"] for r in rows], batch_size=64)
+    b = embedder.encode([r["sentence2"] for r in rows], batch_size=64)
+    return np.sum(a * b, axis=1)
+
+
+def by_source(rows: list[dict[str, Any]], scores: dict[str, Any]) -> str:
+    """Spearman of each scorer on each STS-B source (genre) of ``rows``, as a markdown table."""
+    import numpy as np
+
+    from crossrank.evaluation.metrics import spearman
+
+    gold = np.asarray([float(r["score"]) for r in rows])
+    sources = sorted({r["source"] for r in rows})
+    lines = ["| source | pairs | " + " | ".join(scores) + " |", "|---|---|" + "---|" * len(scores)]
+    for source in sources:
+        idx = [i for i, r in enumerate(rows) if r["source"] == source]
+        cells = [f"{spearman(np.asarray(v)[idx], gold[idx]):.4f}" for v in scores.values()]
+        lines.append(f"| {source} | {len(idx)} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def row(label: str, metrics: dict[str, float], seconds: float | None) -> str:
+    minutes = "-" if seconds is None else f"{seconds / 60:.1f}"
+    return f"| {label} | {metrics[f'{TEST}_pearson']:.4f} | {metrics[f'{TEST}_spearman']:.4f} | {minutes} |"
+
+
+def recipe_text(args: argparse.Namespace, n_train: int, n_rows: tuple[int, int, int, int], dropped: int) -> str:
+    """One line that states the training rows, loss, schedule and evaluation of the run."""
+    if args.model:
+        return f"model {args.model} scored as it is (no training); test = {n_rows[3]} pairs"
+    stsb, sick, dev, test = n_rows
+    return (f"{n_train} training pairs ({stsb} STS-B train rows"
+            f"{f' + {sick} SICK relatedness rows' if args.sick else ''}"
+            f"{f' ({dropped} SICK rows left out: a sentence of theirs is in STS-B dev or test)' if args.sick else ''}"
+            f"{'' if args.one_direction else ', both sentence orders'}), {args.loss.upper()} on score/5"
+            f"{f' blended with bi-encoder cosine (weight {args.teacher_weight:g})' if args.teacher_weight else ''}, "
+            f"{args.epochs:g} epochs, batch {args.batch_size}, lr {args.lr:g}, warm-up {args.warmup_ratio:g}, "
+            f"max_length {args.max_length}, fp32 CPU; best of {args.evals_per_epoch} dev evaluation(s) per epoch "
+            f"({dev} dev pairs); test = {test} pairs")
+
+
+def train_ours(args: argparse.Namespace, train: Any, dev: Any, out: str) -> tuple[Any, list[dict], float | None]:
+    """The fine-tuned model (best dev checkpoint), its dev log and training seconds; ``--model`` skips training."""
+    if args.model:
+        from crossrank import CrossEncoder
+
+        return CrossEncoder(args.model, max_length=args.max_length, device="cpu"), [], None
+    model = base_model(args.max_length, args.seed)
+    history, seconds = timed(lambda: fit(model, train, make_loss(model, args.loss), dev, args, f"{out}/ours"))
+    return model, history, seconds
 
 
 def main(argv: Sequence[str] | None = None) -> dict[str, float]:
@@ -164,29 +234,27 @@ def main(argv: Sequence[str] | None = None) -> dict[str, float]:
     dev_rows = read_jsonl(shared_file("stsb", "dev.jsonl"), args.limit)
     test_rows = read_jsonl(shared_file("stsb", "test.jsonl"), args.limit)
     extra, dropped = sick_rows(args.limit, dev_rows + test_rows) if args.sick else ([], 0)
-    train = train_dataset(train_rows + extra, not args.one_direction, args.teacher_weight)
-    model = base_model(args.max_length, args.seed)
+    train = None if args.model else train_dataset(train_rows + extra, not args.one_direction, args.teacher_weight)
     dev, test = correlation(dev_rows, DEV), correlation(test_rows, TEST)
     with tempfile.TemporaryDirectory() as tmp:
         out = args.output_dir or tmp
-        history, seconds = timed(lambda: fit(model, train, make_loss(model, args.loss), dev, args, f"{out}/ours"))
+        model, history, seconds = train_ours(args, train, dev, out)
         metrics = test(model)
-        rows = [row("crossrank", metrics, seconds)]
+        cosine = bi_encoder_cosine(test_rows)
+        rows = [row("crossrank", metrics, seconds),
+                row("bi-encoder cosine (all-MiniLM-L6-v2, no training)", correlation_of(cosine, test_rows), None)]
+        genres = by_source(test_rows, {"crossrank": model.predict(pairs_of(test_rows), batch_size=64),
+                                       "bi-encoder": cosine})
         if args.reference:
             reference, ref_seconds = timed(lambda: train_reference(args, train, dev_rows, f"{out}/reference"))
             ref_metrics = test(reference)
             rows.append(row("sentence-transformers", ref_metrics, ref_seconds))
             metrics.update({f"reference_{k}": v for k, v in ref_metrics.items()})
-    recipe = (f"{len(train)} training pairs ({len(train_rows)} STS-B train rows"
-              f"{f' + {len(extra)} SICK relatedness rows' if extra else ''}"
-              f"{f' ({dropped} SICK rows left out: a sentence of theirs is in STS-B dev or test)' if args.sick else ''}"
-              f"{'' if args.one_direction else ', both sentence orders'}), {args.loss.upper()} on score/5"
-              f"{f' blended with bi-encoder cosine (weight {args.teacher_weight:g})' if args.teacher_weight else ''}, "
-              f"{args.epochs:g} epochs, batch {args.batch_size}, lr {args.lr:g}, warm-up {args.warmup_ratio:g}, "
-              f"max_length {args.max_length}, fp32 CPU; best of {args.evals_per_epoch} dev evaluation(s) per epoch "
-              f"({len(dev_rows)} dev pairs); test = {len(test_rows)} pairs")
+    n_rows = (len(train_rows), len(extra), len(dev_rows), len(test_rows))
     table = ("| library | test Pearson | test Spearman | training minutes |\n|---|---|---|---|\n"
-             + "\n".join(rows) + f"\n\nDev Spearman by step: {dev_curve(history, dev.primary_metric)}\n\n{recipe}\n")
+             + "\n".join(rows) + f"\n\nTest Spearman by source:\n\n{genres}\n\n"
+             f"Dev Spearman by step: {dev_curve(history, dev.primary_metric)}\n\n"
+             f"{recipe_text(args, 0 if train is None else len(train), n_rows, dropped)}\n")
     print(table)
     save("stsb", "bench_stsb.py", argv, table, args.results_dir)
     return metrics

@@ -45,6 +45,17 @@ def test_stsb_bench_writes_correlation_table(results: Path) -> None:
     assert ("128 training pairs (16 STS-B train rows + 48 SICK relatedness rows (0 SICK rows left out: a sentence "
             "of theirs is in STS-B dev or test), both sentence orders)") in text
     assert "blended with bi-encoder cosine (weight 0.5)" in text and "best of 2 dev evaluation(s) per epoch" in text
+    assert "| bi-encoder cosine (all-MiniLM-L6-v2, no training) |" in text
+    assert "| source | pairs | crossrank | bi-encoder |\n|---|---|---|---|\n| MSRvid | 16 |" in text
+
+
+def test_stsb_bench_scores_a_saved_model_without_training(results: Path, minilm_path: Path) -> None:
+    metrics = load_bench("bench_stsb").main(["--limit", "16", "--model", str(minilm_path), "--results-dir",
+                                             str(results)])
+    assert set(metrics) == {"stsb-test_pearson", "stsb-test_spearman"}
+    text = (results / "stsb.md").read_text()
+    assert f"model {minilm_path} scored as it is (no training); test = 16 pairs" in text
+    assert "Dev Spearman by step: (no dev evaluation)" in text
 
 
 def test_stsb_sick_rows_leave_out_pairs_sharing_a_sentence_with_evaluation_splits(shared_data: Path) -> None:
