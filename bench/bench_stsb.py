@@ -84,17 +84,24 @@ def sick_rows(limit: int | None, held_out: list[dict[str, Any]]) -> tuple[list[d
     return rows, dropped
 
 
-def teacher_labels(first: list[str], second: list[str], gold: list[float], weight: float) -> list[float]:
-    """``(1 - weight) * gold + weight * teacher``: the bi-encoder's cosine, least-squares mapped onto gold."""
+def cosine(first: list[str], second: list[str]) -> Any:
+    """The packaged bi-encoder's cosine of each (first, second) pair: the model the cross-encoder starts from."""
     import numpy as np
 
     from crossrank import Embedder
 
     embedder = Embedder(BASE_MODEL)
     a, b = embedder.encode(first, batch_size=64), embedder.encode(second, batch_size=64)
-    cosine = np.sum(a * b, axis=1).astype(np.float64)
-    slope, intercept = np.polyfit(cosine, np.asarray(gold), 1)
-    teacher = np.clip(slope * cosine + intercept, 0.0, 1.0)
+    return np.sum(a * b, axis=1).astype(np.float64)
+
+
+def teacher_labels(first: list[str], second: list[str], gold: list[float], weight: float) -> list[float]:
+    """``(1 - weight) * gold + weight * teacher``: the bi-encoder's cosine, least-squares mapped onto gold."""
+    import numpy as np
+
+    similarity = cosine(first, second)
+    slope, intercept = np.polyfit(similarity, np.asarray(gold), 1)
+    teacher = np.clip(slope * similarity + intercept, 0.0, 1.0)
     return [float(x) for x in (1.0 - weight) * np.asarray(gold) + weight * teacher]
 
 
@@ -166,18 +173,6 @@ def train_reference(args: argparse.Namespace, train: Any, dev_rows: list[dict], 
     return model
 
 
-def bi_encoder_cosine(rows: list[dict[str, Any]]) -> Any:
-    """The packaged bi-encoder's cosine of each pair: the zero-shot baseline the cross-encoder starts from."""
-    import numpy as np
-
-    from crossrank import Embedder
-
-    embedder = Embedder(BASE_MODEL)
-    a = embedder.encode([r["sentence1"] for r in rows], batch_size=64)
-    b = embedder.encode([r["sentence2"] for r in rows], batch_size=64)
-    return np.sum(a * b, axis=1)
-
-
 def by_source(rows: list[dict[str, Any]], scores: dict[str, Any]) -> str:
     """Spearman of each scorer on each STS-B source (genre) of ``rows``, as a markdown table."""
     import numpy as np
@@ -240,11 +235,11 @@ def main(argv: Sequence[str] | None = None) -> dict[str, float]:
         out = args.output_dir or tmp
         model, history, seconds = train_ours(args, train, dev, out)
         metrics = test(model)
-        cosine = bi_encoder_cosine(test_rows)
+        similarity = cosine([r["sentence1"] for r in test_rows], [r["sentence2"] for r in test_rows])
         rows = [row("crossrank", metrics, seconds),
-                row("bi-encoder cosine (all-MiniLM-L6-v2, no training)", correlation_of(cosine, test_rows), None)]
+                row("bi-encoder cosine (all-MiniLM-L6-v2, no training)", correlation_of(similarity, test_rows), None)]
         genres = by_source(test_rows, {"crossrank": model.predict(pairs_of(test_rows), batch_size=64),
-                                       "bi-encoder": cosine})
+                                       "bi-encoder": similarity})
         if args.reference:
             reference, ref_seconds = timed(lambda: train_reference(args, train, dev_rows, f"{out}/reference"))
             ref_metrics = test(reference)
