@@ -46,6 +46,13 @@ def read_jsonl(path: Path, limit: int | None = None) -> list[dict[str, Any]]:
     return rows
 
 
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    if not text.strip().isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return int(text)
+
+
 def add_training_flags(parser: argparse.ArgumentParser, epochs: float, lr: float, batch_size: int,
                        max_length: int) -> None:
     """Flags every training bench shares (defaults are the bench's recipe)."""
@@ -54,7 +61,8 @@ def add_training_flags(parser: argparse.ArgumentParser, epochs: float, lr: float
     parser.add_argument("--batch-size", type=int, default=batch_size)
     parser.add_argument("--max-length", type=int, default=max_length)
     parser.add_argument("--warmup-ratio", type=float, default=0.1)
-    parser.add_argument("--evals-per-epoch", type=int, default=1, help="dev evaluations (and checkpoints) per epoch")
+    parser.add_argument("--evals-per-epoch", type=positive_int, default=1,
+                        help="dev evaluations (and checkpoints) per epoch")
     parser.add_argument("--max-steps", type=int, default=-1, help="stop after this many steps (smoke runs)")
     parser.add_argument("--limit", type=int, default=None, help="use only the first N rows of each split")
     parser.add_argument("--seed", type=int, default=42)
@@ -86,7 +94,7 @@ def training_arguments(args: argparse.Namespace, output_dir: str, metric: str | 
 
     steps_per_epoch = max(1, math.ceil(n_train / args.batch_size))
     total = args.max_steps if args.max_steps > 0 else math.ceil(steps_per_epoch * args.epochs)
-    every = min(max(1, steps_per_epoch // max(1, args.evals_per_epoch)), total)
+    every = min(max(1, steps_per_epoch // args.evals_per_epoch), total)
     if metric is None:
         return TrainingArguments(
             output_dir=output_dir, num_train_epochs=args.epochs, max_steps=args.max_steps,

@@ -70,6 +70,14 @@ def test_stsb_sick_rows_leave_out_pairs_sharing_a_sentence_with_evaluation_split
     assert all(0.0 <= r["score"] <= 5.0 for r in kept)
 
 
+def test_stsb_bench_rejects_zero_evaluations_per_epoch(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as stop:
+        load_bench("bench_stsb").parse(["--evals-per-epoch", "0"])
+    assert stop.value.code == 2
+    assert ("argument --evals-per-epoch: expected a whole number of at least 1, got '0'"
+            in capsys.readouterr().err)
+
+
 def test_stsb_teacher_labels_keep_gold_at_weight_zero_and_stay_in_range(minilm_path: Path) -> None:
     bench = load_bench("bench_stsb")
     first = ["A man is playing a guitar.", "A cat sleeps.", "Stocks fell sharply.", "A woman is cooking."]
