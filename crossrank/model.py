@@ -18,15 +18,16 @@ import torch
 from torch import nn
 from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer, PreTrainedModel
 
-from crossrank import _activation, _io
-from crossrank._loading import resolve_model_source
-from crossrank.fusion import Fusion
+from crossrank.inference import activation as _activation
+from crossrank.inference.engine import ScoringEngine, TorchBackend
+from crossrank.inference.fusion import Fusion
+from crossrank.inference.loading import resolve_model_source
+from crossrank.inference.pairs import Pair, check_pairs, is_single_pair
+from crossrank.storage.atomic import atomic_dir_write
 
 FUSION_CONFIG_KEY = "crossrank_fusion"
 
 logger = logging.getLogger(__name__)
-
-Pair = tuple[str, str] | list[str]
 
 
 class CrossEncoder(nn.Module):
@@ -76,6 +77,7 @@ class CrossEncoder(nn.Module):
             source, config=config, ignore_mismatched_sizes=has_head, **hub_kwargs
         )
         self.tokenizer = AutoTokenizer.from_pretrained(source, **hub_kwargs)
+        self.backend: Any = TorchBackend(self.model)
         self.name_or_path = str(model_name_or_path)
         self.max_length = max_length if max_length is not None else self._default_max_length()
         self.activation_fn = activation_fn or _activation.from_config(self.config)
@@ -151,6 +153,21 @@ class CrossEncoder(nn.Module):
         """Raw logits (N, num_labels) for tokenized pairs."""
         return self.model(**features, return_dict=True).logits
 
+    @property
+    def engine(self) -> ScoringEngine:
+        """The scoring engine of this model (its tokenizer, backend, ``max_length`` and label count)."""
+        return ScoringEngine(self.tokenizer, self.backend, self.max_length, self.num_labels)
+
+    def logits(self, pairs: Sequence[Pair], batch_size: int = 32, show_progress_bar: bool | None = None) -> np.ndarray:
+        """Raw float32 logits ``(N, num_labels)`` of (query, document) pairs, in input order (no activation)."""
+        pair_list = check_pairs(pairs)
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer; found {batch_size}.")
+        if show_progress_bar is None:
+            show_progress_bar = logger.getEffectiveLevel() <= logging.INFO and len(pair_list) > 10 * batch_size
+        self.model.eval()
+        return self.engine.logits(pair_list, batch_size, show_progress_bar=show_progress_bar)
+
     @torch.inference_mode()
     def predict(
         self,
@@ -161,7 +178,7 @@ class CrossEncoder(nn.Module):
         convert_to_numpy: bool = True,
         convert_to_tensor: bool = False,
         show_progress_bar: bool | None = None,
-    ) -> Any:
+    ) -> np.ndarray | torch.Tensor | list[torch.Tensor] | float | Any:
         """Score (query, document) pairs.
 
         Pairs are tokenized once, sorted by length into batches (little padding), scored, and
@@ -171,16 +188,9 @@ class CrossEncoder(nn.Module):
             ``np.ndarray`` (N,) for one label or (N, C) for several; a tensor with
             ``convert_to_tensor=True``; a list of tensors with ``convert_to_numpy=False``.
         """
-        from crossrank._predict import check_pairs, score_sorted
-
-        single = _is_single_pair(pairs)
-        pair_list = check_pairs([pairs] if single else pairs)  # type: ignore[list-item]
-        if batch_size < 1:
-            raise ValueError(f"batch_size must be a positive integer; found {batch_size}.")
-        if show_progress_bar is None:
-            show_progress_bar = logger.getEffectiveLevel() <= logging.INFO and len(pair_list) > 10 * batch_size
-        self.model.eval()
-        logits = score_sorted(self, pair_list, batch_size, show_progress_bar)
+        single = is_single_pair(pairs)
+        pair_list = [pairs] if single else pairs
+        logits = torch.from_numpy(self.logits(pair_list, batch_size, show_progress_bar))  # type: ignore[arg-type]
         fn = activation_fn or self.activation_fn
         scores = fn(logits)
         if apply_softmax and scores.ndim == 2 and scores.shape[1] > 1:
@@ -223,10 +233,9 @@ class CrossEncoder(nn.Module):
             scores = np.asarray(self.predict(pairs, batch_size=batch_size, show_progress_bar=show_progress_bar))
             own = scores
         else:
-            logits = self.predict(pairs, batch_size=batch_size, show_progress_bar=show_progress_bar,
-                                  activation_fn=nn.Identity())
-            scores = fusion.apply(logits, first_stage_scores)  # type: ignore[arg-type]
-            own = np.asarray(self.activation_fn(torch.as_tensor(logits)))
+            logits = self.logits(pairs, batch_size=batch_size, show_progress_bar=show_progress_bar)[:, 0]
+            scores = fusion.apply(logits, first_stage_scores)
+            own = np.asarray(self.activation_fn(torch.from_numpy(logits)))
         order = np.argsort(-scores, kind="stable")[: top_k if top_k is not None else None]
         results = []
         for i in order:
@@ -247,22 +256,18 @@ class CrossEncoder(nn.Module):
             self.model.save_pretrained(tmp, safe_serialization=safe_serialization)
             self.tokenizer.save_pretrained(tmp)
 
-        return _io.atomic_dir_write(Path(path), write)
+        return atomic_dir_write(Path(path), write)
 
     save = save_pretrained
 
     def push_to_hub(self, repo_id: str, private: bool | None = None, token: str | None = None,
                     commit_message: str = "Upload crossrank reranker") -> str:
         """Save to a temporary folder and upload it to the Hugging Face Hub; returns the commit URL."""
-        from crossrank._hub import push_folder
+        from crossrank.inference.hub import push_folder
 
-        return push_folder(self, repo_id, private=private, token=token, commit_message=commit_message)
+        return push_folder(self.save_pretrained, repo_id, private=private, token=token, commit_message=commit_message)
 
     def __repr__(self) -> str:
         return (f"CrossEncoder({self.name_or_path!r}, num_labels={self.num_labels}, "
                 f"max_length={self.max_length}, device={str(self.device)!r})")
 
-
-def _is_single_pair(pairs: Any) -> bool:
-    return (isinstance(pairs, (tuple, list)) and len(pairs) == 2
-            and all(isinstance(x, str) for x in pairs))

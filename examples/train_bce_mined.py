@@ -48,7 +48,7 @@ def native_pairs(lists: list[dict[str, Any]]) -> datasets.Dataset:
 
 def mined_pairs(lists: list[dict[str, Any]], embedder_name: str, num_negatives: int) -> datasets.Dataset:
     from crossrank import Embedder, mine_hard_negatives
-    from crossrank._loading import resolve_model_source
+    from crossrank.inference.loading import resolve_model_source
 
     positives = datasets.Dataset.from_list([{"query": x["query"], "answer": d}
                                             for x in lists for d, lab in zip(x["docs"], x["labels"]) if lab])

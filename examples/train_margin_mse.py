@@ -52,7 +52,7 @@ def teacher_scores(opts: argparse.Namespace, pairs: list[tuple[str, str]]) -> np
         teacher = CrossEncoder(opts.teacher)
         return np.asarray(teacher.predict(pairs, batch_size=64, activation_fn=lambda x: x), dtype=np.float32)
     from crossrank import Embedder
-    from crossrank._loading import resolve_model_source
+    from crossrank.inference.loading import resolve_model_source
 
     embedder = Embedder(resolve_model_source(opts.embedder, True))
     queries = embedder.encode([q for q, _ in pairs], batch_size=64)

@@ -52,7 +52,7 @@ def load_split(config: dict[str, Any], spec: Any) -> Any:
 
 def mine_section(config: dict[str, Any]) -> dict[str, Any]:
     """The ``mine:`` section with its model and corpus paths resolved like the other paths."""
-    from crossrank._loading import resolve_model_source
+    from crossrank.inference.loading import resolve_model_source
 
     section = dict(config["mine"])
     if "model" not in section:
@@ -105,7 +105,7 @@ def build_evaluator(config: dict[str, Any]) -> Any:
     if spec.get("max_queries"):
         samples = samples[: int(spec["max_queries"])]
     if spec.get("first_stage"):
-        from crossrank._loading import resolve_model_source
+        from crossrank.inference.loading import resolve_model_source
         from crossrank.mining.eval_samples import add_first_stage_scores
 
         first_stage = resolve_model_source(resolve_path(config, str(spec["first_stage"])))

@@ -8,7 +8,7 @@ from pathlib import Path
 import datasets
 import pyarrow as pa
 
-from crossrank._io import atomic_dir_write, atomic_file_write
+from crossrank.storage.atomic import atomic_dir_write, atomic_file_write
 
 SUFFIXES = (".jsonl", ".json", ".csv", ".tsv", ".parquet", ".arrow")
 

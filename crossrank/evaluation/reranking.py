@@ -325,13 +325,14 @@ class RerankingEvaluator(Evaluator):
     ) -> tuple[Any, dict[float, float]]:
         """Choose the first-stage fusion weight by ``metric`` (map, mrr@k or ndcg@k) on these samples.
 
-        ``rule`` is that of :func:`crossrank.fusion.tune_fusion` (``plateau``: the middle of the weights tied
+        ``rule`` is that of :func:`crossrank.inference.fusion.tune_fusion` (``plateau``: the middle of the weights tied
         with the best; ``best``: the best one).
 
         Returns:
-            The :class:`crossrank.fusion.Fusion` (store it with ``model.fusion = ...``) and the metric per weight.
+            The :class:`~crossrank.inference.fusion.Fusion` (store it with ``model.fusion = ...``) and the
+            metric per weight.
         """
-        from crossrank.fusion import DEFAULT_WEIGHTS, FusionList, tune_fusion
+        from crossrank.inference.fusion import DEFAULT_WEIGHTS, FusionList, tune_fusion
 
         if not self.has_first_stage:
             raise ValueError(

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from crossrank.bert_encoder import BertShape, load_light_bert
 from crossrank.embedder import Embedder
+from crossrank.embedding.bert_encoder import BertShape, load_light_bert
 
 TEXTS = ["What is the capital of France?", "a", "Ünïcode ÀCCENTS and 中文", "the cat " * 200, ""]
 

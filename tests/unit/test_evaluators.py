@@ -230,7 +230,7 @@ class FusedLengthModel(LengthModel):
     activation_fn = None
 
     def __init__(self, weight: float) -> None:
-        from crossrank.fusion import Fusion
+        from crossrank.inference.fusion import Fusion
 
         super().__init__()
         self.fusion = Fusion(weight)

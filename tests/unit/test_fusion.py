@@ -11,7 +11,7 @@ import torch
 from conftest import build_tiny_bert
 
 from crossrank.evaluation import RerankingEvaluator
-from crossrank.fusion import Fusion, FusionList, normalize_scores, tune_fusion
+from crossrank.inference.fusion import Fusion, FusionList, normalize_scores, tune_fusion
 
 
 def test_normalize_scores_exact() -> None:
@@ -53,7 +53,7 @@ def test_tune_fusion_picks_smallest_best_weight() -> None:
 
 
 def test_plateau_rule_uses_the_paired_standard_error() -> None:
-    from crossrank.fusion import _plateau_median
+    from crossrank.inference.fusion import _plateau_median
 
     per_query = {0.0: np.array([0.5, 0.7, 0.9, 0.3]), 0.5: np.array([0.6, 0.8, 1.0, 0.4]),
                  1.0: np.array([0.0, 0.1, 0.2, 0.0])}

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from datasets import Dataset
 
-from crossrank import model_card_plots
-from crossrank.model_card import (
+from crossrank.model_card import plots as model_card_plots
+from crossrank.model_card.card import (
     DatasetStats,
     EvaluationResult,
     ModelCardData,
@@ -237,7 +237,7 @@ def test_card_lists_every_loss_of_a_multi_dataset_run(tiny_bert: Path) -> None:
 
 def test_card_describes_a_stored_fusion(tiny_bert: Path) -> None:
     from crossrank import CrossEncoder
-    from crossrank.fusion import Fusion
+    from crossrank.inference.fusion import Fusion
     from crossrank.model_card import fill_from_model
 
     model = CrossEncoder(tiny_bert, device="cpu")

@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # pragma: no cover
-    from crossrank.model_card import ModelCardData
-
-
-def crossrank_usage(card: ModelCardData) -> str:
+def crossrank_usage(model_id: str | None, fusion: bool) -> str:
     """Python snippet: load the model with crossrank, score pairs, rank documents (and fuse, if stored)."""
-    model_id = card.model_id or "path/to/this/model"
+    model_id = model_id or "path/to/this/model"
     return "\n".join([
         "from crossrank import CrossEncoder", "", f'model = CrossEncoder("{model_id}")', "",
         "query = \"How many people live in Berlin?\"",
@@ -19,13 +14,13 @@ def crossrank_usage(card: ModelCardData) -> str:
         "scores = model.predict([(query, document) for document in documents])",
         "print(scores)", "", "for hit in model.rank(query, documents, return_documents=True):",
         '    print(f"{hit[\'score\']:.3f}  {hit[\'text\']}")',
-        *_fusion_usage(card),
+        *_fusion_usage(fusion),
     ])
 
 
-def _fusion_usage(card: ModelCardData) -> list[str]:
+def _fusion_usage(fusion: bool) -> list[str]:
     """Extra lines for a model that stores a first-stage fusion weight (none otherwise)."""
-    if not card.fusion:
+    if not fusion:
         return []
     return [
         "", "# The model stores a first-stage fusion weight: pass the retriever's score of each document",
@@ -36,12 +31,12 @@ def _fusion_usage(card: ModelCardData) -> list[str]:
     ]
 
 
-def transformers_usage(card: ModelCardData) -> str:
+def transformers_usage(model_id: str | None, num_labels: int, activation_name: str | None) -> str:
     """Python snippet: the same scores with plain transformers (tokenizer, logits, the activation)."""
-    model_id = card.model_id or "path/to/this/model"
-    if card.num_labels > 1:
+    model_id = model_id or "path/to/this/model"
+    if num_labels > 1:
         activation = "scores = logits.softmax(dim=-1)"
-    elif card.activation == "Identity":
+    elif activation_name == "Identity":
         activation = "scores = logits.squeeze(-1)"
     else:
         activation = "scores = torch.sigmoid(logits).squeeze(-1)"

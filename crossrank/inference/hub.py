@@ -3,23 +3,20 @@
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from crossrank._loading import is_offline_error
-
-if TYPE_CHECKING:
-    from crossrank.model import CrossEncoder
+from crossrank.inference.loading import is_offline_error
 
 
-def push_folder(model: CrossEncoder, repo_id: str, private: bool | None = None, token: str | None = None,
+def push_folder(save: Callable[[Path], Path], repo_id: str, private: bool | None = None, token: str | None = None,
                 commit_message: str = "Upload crossrank reranker") -> str:
-    """Save ``model`` to a temporary folder and upload it as the Hub repository ``repo_id``."""
+    """Write a model with ``save(folder)`` into a temporary folder and upload it as the Hub repo ``repo_id``."""
     from huggingface_hub import HfApi
 
     api = HfApi(token=token)
     with tempfile.TemporaryDirectory() as tmp:
-        folder = model.save_pretrained(Path(tmp) / "model")
+        folder = save(Path(tmp) / "model")
         try:
             api.create_repo(repo_id, private=private, exist_ok=True)
             info = api.upload_folder(folder_path=str(folder), repo_id=repo_id, commit_message=commit_message)

@@ -1,7 +1,7 @@
 """The model card: ``ModelCardData`` collects what describes a trained reranker, ``render_model_card``
 turns it into a Hub README (YAML metadata + markdown) and ``write_model_card`` saves it into a model folder.
 
-Every decision lives in Python; ``model_card_template.md`` only places the finished section strings.
+Every decision lives in Python; ``template.md`` only places the finished section strings.
 Collected pieces are plain data so cards can be built from a ``crossrank.Trainer`` or by hand, and
 ``framework_versions`` can be pinned for reproducible (golden-file) rendering.
 """
@@ -14,7 +14,6 @@ import logging
 import os
 import platform
 import re
-import tempfile
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -24,14 +23,16 @@ from typing import Any
 
 import yaml
 
-from crossrank import model_card_plots, model_card_usage
-from crossrank.model_card_plots import is_noise as _is_noise
-from crossrank.model_card_plots import markdown_table
-from crossrank.model_card_plots import number as _number
+from crossrank.model_card import plots as model_card_plots
+from crossrank.model_card import usage as model_card_usage
+from crossrank.model_card.plots import is_noise as _is_noise
+from crossrank.model_card.plots import markdown_table
+from crossrank.model_card.plots import number as _number
+from crossrank.storage.atomic import atomic_file_write
 
 logger = logging.getLogger(__name__)
 
-TEMPLATE_PATH = Path(__file__).with_name("model_card_template.md")
+TEMPLATE_PATH = Path(__file__).with_name("template.md")
 LABEL_COLUMNS = ("label", "labels", "score", "scores")
 STATS_ROWS = 1000
 EXAMPLE_ROWS = 3
@@ -499,14 +500,15 @@ def render_model_card(card_data: ModelCardData, template: str | None = None) -> 
     Args:
         card_data: what to describe; ``framework_versions=None`` means the running versions.
         template: a template with ``{front_matter}``, ``{title}``, ... placeholders; defaults to
-            ``model_card_template.md`` next to this module.
+            ``template.md`` next to this module.
     """
     text = template if template is not None else TEMPLATE_PATH.read_text(encoding="utf-8")
     sections = {
         "front_matter": yaml.safe_dump(front_matter(card_data), sort_keys=False, allow_unicode=True).strip(),
         "title": _title(card_data), "description": _description(card_data), "details": _details(card_data),
-        "crossrank_usage": model_card_usage.crossrank_usage(card_data),
-        "transformers_usage": model_card_usage.transformers_usage(card_data),
+        "crossrank_usage": model_card_usage.crossrank_usage(card_data.model_id, bool(card_data.fusion)),
+        "transformers_usage": model_card_usage.transformers_usage(
+            card_data.model_id, card_data.num_labels, card_data.activation),
         "evaluation": _evaluation(card_data), "training_data": _training_data(card_data), "loss": _loss(card_data),
         "hyperparameters": _hyperparameters(card_data), "training_logs": _training_logs(card_data),
         "training_curves": _training_curves(card_data), "versions": _versions(card_data),
@@ -519,17 +521,6 @@ def render_model_card(card_data: ModelCardData, template: str | None = None) -> 
             f"The model card template could not be filled ({error!r}); expected only the placeholders "
             f"{sorted(sections)} and doubled braces for literal ones. Fix the template."
         ) from error
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    handle, tmp = tempfile.mkstemp(prefix=".README.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            file.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def write_model_card(
@@ -565,7 +556,8 @@ def write_model_card(
     if card.framework_versions is None:
         card.framework_versions = framework_versions()
     path = folder / "README.md"
-    _write_atomic(path, render_model_card(card))
+    text = render_model_card(card)
+    atomic_file_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
     logger.info("Wrote the model card to %s", path)
     return path
 

@@ -1,0 +1,1 @@
+"""Embedding internals of the bi-encoder (``crossrank.embedder.Embedder`` is the front door)."""

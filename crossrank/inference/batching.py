@@ -1,0 +1,62 @@
+"""The one batch planner and the one padding routine of every scoring path.
+
+Inputs are sorted longest first and cut into batches; a batch holds at most ``batch_size`` rows, and with a
+token budget at most ``max_tokens`` padded tokens (long inputs run in small batches, short ones in large
+batches, up to ``max_rows``). Padding is right-padding into int64 arrays, one per feature.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+
+def plan_batches(lengths: Sequence[int] | np.ndarray, batch_size: int, max_tokens: int | None = None,
+                 max_rows: int | None = None) -> list[np.ndarray]:
+    """Positions into ``lengths`` grouped into length-sorted batches (longest first).
+
+    Args:
+        lengths: tokens of each input.
+        batch_size: rows per batch when ``max_tokens`` is None.
+        max_tokens: padded-token budget per batch (``rows * longest``); a batch always holds one row.
+        max_rows: the most rows of a budgeted batch (default ``batch_size``).
+
+    Returns:
+        int64 index arrays covering every position exactly once.
+    """
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer; found {batch_size}.")
+    lengths = np.asarray(lengths, dtype=np.int64)
+    order = np.argsort(-lengths, kind="stable")
+    if max_tokens is None:
+        return [order[s : s + batch_size] for s in range(0, len(order), batch_size)]
+    if max_tokens < 1:
+        raise ValueError(f"max_tokens must be a positive integer; found {max_tokens}.")
+    cap = max_rows if max_rows is not None else batch_size
+    batches: list[np.ndarray] = []
+    start = 0
+    while start < len(order):
+        width = max(int(lengths[order[start]]), 1)
+        size = max(1, min(max_tokens // width, cap))
+        batches.append(order[start : start + size])
+        start += size
+    return batches
+
+
+def pad_batch(features: Mapping[str, Sequence[Sequence[int]]], idx: Sequence[int] | np.ndarray,
+              pad_id: int) -> dict[str, np.ndarray]:
+    """Right-pad the token lists ``features[key][i]`` for ``i`` in ``idx`` into int64 arrays.
+
+    ``input_ids`` are padded with ``pad_id``, every other feature (attention mask, token types) with 0.
+    """
+    ids = features["input_ids"]
+    width = max((len(ids[i]) for i in idx), default=0)
+    batch: dict[str, np.ndarray] = {}
+    for key, values in features.items():
+        arr = np.full((len(idx), width), pad_id if key == "input_ids" else 0, dtype=np.int64)
+        for row, i in enumerate(idx):
+            seq = values[i]
+            arr[row, : len(seq)] = seq
+        batch[key] = arr
+    return batch

@@ -1,0 +1,1 @@
+"""Storage: atomic writes of files and folders."""
