@@ -13,8 +13,6 @@ from crossrank.evaluation._table import metrics_table
 
 EVALUATORS = ("reranking", "classification", "correlation", "beir")
 LABEL_COLUMNS = ("label", "labels", "score", "scores")
-QUERY_COLUMNS = ("query", "question", "anchor", "sentence1", "premise", "text1")
-DOCUMENT_COLUMNS = ("document", "passage", "answer", "sentence", "sentence2", "hypothesis", "text2")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -41,8 +39,10 @@ def _pick(columns: Sequence[str], preferred: Sequence[str], taken: set[str]) -> 
     return next((c for c in preferred if c in columns and c not in taken), None)
 
 
-def text_columns(columns: Sequence[str], requested: str | None, string_columns: Sequence[str]) -> tuple[str, str]:
-    """The (query, document) text columns: ``--columns`` if given, else known names, else the first strings."""
+def text_columns(columns: Sequence[str], requested: str | None, label: str | None = None) -> tuple[str, str]:
+    """The (query, document) text columns: ``--columns`` if given, else the rule of ``resolve_roles``."""
+    from crossrank.data.columns import resolve_roles
+
     if requested:
         names = [c.strip() for c in requested.split(",")]
         missing = [c for c in names if c not in columns]
@@ -50,14 +50,9 @@ def text_columns(columns: Sequence[str], requested: str | None, string_columns: 
             raise CLIError(f"--columns needs two existing columns QUERY,DOCUMENT; got {requested!r}; "
                            f"the data has {list(columns)}.")
         return names[0], names[1]
-    first = _pick(columns, QUERY_COLUMNS, set())
-    second = _pick(columns, DOCUMENT_COLUMNS, {first} if first else set())
-    fallback = [c for c in string_columns if c not in LABEL_COLUMNS and not c.lower().endswith("id")]
-    first = first or next((c for c in fallback if c != second), None)
-    second = second or next((c for c in fallback if c != first), None)
-    if not first or not second:
-        raise CLIError(f"could not find two text columns in {list(columns)}; pass --columns QUERY,DOCUMENT.")
-    return first, second
+    candidates = [c for c in columns if c != label]
+    roles = resolve_roles(candidates, ("query", "document"), fix="pass --columns QUERY,DOCUMENT.")
+    return roles["query"], roles["document"]
 
 
 def label_column(columns: Sequence[str], requested: str | None) -> str:
@@ -67,6 +62,16 @@ def label_column(columns: Sequence[str], requested: str | None) -> str:
         raise CLIError(f"no label column in {list(columns)}: expected one of {list(LABEL_COLUMNS)}; "
                        "pass --label-column NAME.")
     return name
+
+
+def labeled_columns(data: Any, args: argparse.Namespace) -> tuple[str, str, str]:
+    """(query, document, label) columns of a labelled file, its labels checked like training labels."""
+    from crossrank.data.columns import check_label_values
+
+    label = label_column(data.column_names, args.label_column)
+    query, document = text_columns(data.column_names, args.columns, label)
+    check_label_values(data[label], label)
+    return query, document, label
 
 
 def load_rows(path: str) -> Any:
@@ -86,9 +91,7 @@ def reranking_samples(data: Any, args: argparse.Namespace) -> list[dict[str, Any
     if "positive" in columns and ("negative" in columns or "documents" in columns):
         keep = ["query", "positive", "negative" if "negative" in columns else "documents"]
         return [{k: row[k] for k in keep} for row in data]
-    string_columns = [c for c, f in data.features.items() if getattr(f, "dtype", "") in ("string", "large_string")]
-    query_col, doc_col = text_columns(columns, args.columns, string_columns)
-    label_col = label_column(columns, args.label_column)
+    query_col, doc_col, label_col = labeled_columns(data, args)
     grouped: dict[str, dict[str, Any]] = {}
     for query, doc, label in zip(data[query_col], data[doc_col], data[label_col]):
         sample = grouped.setdefault(query, {"query": query, "positive": [], "negative": []})
@@ -111,10 +114,9 @@ def build_evaluator(args: argparse.Namespace) -> Any:
     data = load_rows(args.data)
     if args.evaluator == "reranking":
         return ev.RerankingEvaluator(reranking_samples(data, args), at_k=args.at_k, **common)
-    string_columns = [c for c, f in data.features.items() if getattr(f, "dtype", "") in ("string", "large_string")]
-    first, second = text_columns(data.column_names, args.columns, string_columns)
+    first, second, label = labeled_columns(data, args)
     pairs = list(zip(data[first], data[second]))
-    labels = data[label_column(data.column_names, args.label_column)]
+    labels = data[label]
     if args.evaluator == "classification":
         return ev.ClassificationEvaluator(pairs, labels, **common)
     return ev.CorrelationEvaluator(pairs, labels, **common)
@@ -123,16 +125,19 @@ def build_evaluator(args: argparse.Namespace) -> Any:
 def run(args: argparse.Namespace) -> int:
     """Load the model and the data, evaluate, print the table and write ``--out``."""
     from crossrank.model import CrossEncoder
+    from crossrank.storage.atomic import atomic_file_write
+    from crossrank.storage.preflight import check_writable
 
+    if args.out:
+        check_writable(Path(args.out).parent, what="folder of --out")
     evaluator = build_evaluator(args)
     model = CrossEncoder(args.model, max_length=args.max_length)
     metrics = evaluator(model)
     print(metrics_table(metrics))
     print(f"primary metric: {evaluator.primary_metric} = {metrics[evaluator.primary_metric]:.4f}")
     if args.out:
-        out = Path(args.out)
-        out.parent.mkdir(parents=True, exist_ok=True)
         payload = {"evaluator": args.evaluator, "model": str(args.model), "data": str(args.data),
                    "primary_metric": evaluator.primary_metric, "metrics": metrics}
-        out.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+        text = json.dumps(payload, indent=2) + "\n"
+        atomic_file_write(Path(args.out), lambda tmp: tmp.write_text(text, encoding="utf-8"))
     return 0

@@ -43,6 +43,7 @@ class BinaryCrossEntropyLoss(RerankLoss):
     """
 
     input_format = "pair"
+    label_range = (0.0, 1.0)
 
     def __init__(
         self,
