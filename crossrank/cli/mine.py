@@ -68,6 +68,8 @@ def _select_pairs(table: dict[str, list[Any]], args: argparse.Namespace) -> dict
         if args.label_column not in table:
             raise CLIError(f"--label-column {args.label_column!r} is not a column of {args.pairs}; found {columns}.")
         labels = table.pop(args.label_column)
+        if Path(args.pairs).name.lower().removesuffix(".gz").endswith((".csv", ".tsv")):
+            labels = [_number(value) for value in labels]  # CSV cells are text; numbers are read as numbers
         check_label_values(labels, args.label_column)
         keep = [i for i, value in enumerate(labels) if float(value) > 0]
         table = {name: [values[i] for i in keep] for name, values in table.items()}
@@ -86,6 +88,13 @@ def _select_pairs(table: dict[str, list[Any]], args: argparse.Namespace) -> dict
         raise CLIError(f"{args.pairs} has no (anchor, positive) rows" + (" with a positive label." if
                        args.label_column else "."))
     return {anchor: [str(x) for x in table[anchor]], positive: [str(x) for x in table[positive]]}
+
+
+def _number(text: Any) -> Any:
+    try:
+        return float(text)
+    except (TypeError, ValueError):
+        return text
 
 
 def model_folder(name: str) -> str:

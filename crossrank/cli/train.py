@@ -38,8 +38,10 @@ def load_split(config: dict[str, Any], spec: Any) -> Any:
         if missing:
             raise CLIError(f"columns {missing} are not in {spec['path']}; it has {dataset.column_names}.")
         dataset = dataset.select_columns(list(spec["columns"]))
-    if spec.get("limit"):
-        dataset = dataset.select(range(min(int(spec["limit"]), len(dataset))))
+    if spec.get("limit") is not None:
+        from crossrank.data.limits import check_limit
+
+        dataset = dataset.select(range(min(check_limit(spec["limit"], spec["path"]), len(dataset))))
     if spec.get("lists"):
         from crossrank.data.grouping import pairs_to_lists
 
@@ -128,6 +130,7 @@ def build_args(config: dict[str, Any], train_rows: int, evaluator: Any) -> Any:
     given.setdefault("output_dir", "runs/crossrank")
     given.setdefault("warmup_steps", 0.1)
     given.setdefault("logging_steps", 20)
+    given.setdefault("disable_tqdm", False)  # a progress bar (steps, rate, time left) even with quiet logs
     if "seed" in config:
         given.setdefault("seed", int(config["seed"]))
     if evaluator is not None and "eval_strategy" not in given:
@@ -154,44 +157,73 @@ def metrics_table(before: dict[str, float], after: dict[str, float]) -> str:
     return "\n".join(rows)
 
 
-def run(args: argparse.Namespace) -> int:
-    from transformers import set_seed
+def output_paths(config: dict[str, Any]) -> tuple[Path, Path]:
+    """(output_dir, final model folder) as ``build_args`` and ``run`` will use them."""
+    output_dir = Path((config.get("training") or {}).get("output_dir", "runs/crossrank"))
+    return output_dir, Path(config.get("output") or output_dir / "final")
 
-    from crossrank.training.trainer import Trainer
+
+def run(args: argparse.Namespace) -> int:
+    from crossrank.storage.lock import main_process_lock
+    from crossrank.storage.preflight import check_train_outputs
 
     config = load_config(args.config, list(args.overrides))
     fusion_spec(config)  # fail on a bad section before any training
+    output_dir, out = output_paths(config)
+    check_train_outputs(output_dir, out)  # before any work: a bad output must not cost a training run
+    with main_process_lock(output_dir):  # one run per output_dir; a second one fails fast naming this one
+        return train_and_save(args, config, out)
+
+
+def train_and_save(args: argparse.Namespace, config: dict[str, Any], out: Path) -> int:
+    """Build everything, validate every input before the first long step, train, save, print the table."""
+    from transformers import set_seed
+
+    from crossrank.training.multi import validate_datasets
+    from crossrank.training.trainer import Trainer
+
     set_seed(int(config.get("seed", 42)))
     model = build_model(config)
     train = load_split(config, config["data"]["train"])
+    eval_data = config["data"].get("eval")
+    eval_dataset = load_split(config, eval_data) if eval_data else None
+    loss = build_loss(config, model)
+    if not config.get("mine"):
+        validate_datasets(model, loss, train, eval_dataset)  # mined data are checked after mining
+    build_args(config, len(train), None)  # bad training values fail here, before the long steps
+    evaluator = build_evaluator(config)
     if config.get("mine"):
         from crossrank.mining.config import mine_from_config
 
         train = mine_from_config(mine_section(config), train)
-    eval_data = config["data"].get("eval")
-    eval_dataset = load_split(config, eval_data) if eval_data else None
-    loss = build_loss(config, model)
-    evaluator = build_evaluator(config)
     training_args = build_args(config, len(train), evaluator)
-    before = evaluator(model) if evaluator else {}
     trainer = Trainer(model, training_args, train_dataset=train, eval_dataset=eval_dataset,
-                      loss=loss, evaluator=evaluator)
-    resume = args.resume_from_checkpoint
-    trainer.train(resume_from_checkpoint=True if resume == "true" else resume)
+                      loss=loss, evaluator=evaluator)  # validates the (mined) data before the baseline
+    before = evaluator(model) if evaluator else {}
+    from tqdm.contrib.logging import logging_redirect_tqdm
+
+    with logging_redirect_tqdm():  # log lines (the eval tables) print above the progress bar, not through it
+        trainer.train(resume_from_checkpoint=args.resume_from_checkpoint)
     fusion_note = tune_fusion(config, model, evaluator)
     after = evaluator(model) if evaluator else {}
-    out = Path(config.get("output") or Path(training_args.output_dir) / "final")
-    model.save_pretrained(out)
-    from crossrank.model_card import write_model_card
-
-    write_model_card(out, trainer=trainer, evaluator_metrics=after or None)
-    (out.parent / f"{out.name}-metrics.json").write_text(json.dumps({"before": before, "after": after}, indent=2))
+    save_outputs(model, trainer, out, before, after)
     print(f"\nSaved the trained reranker to {out}")
     if evaluator:
         print(metrics_table(before, after))
     if fusion_note:
         print(fusion_note)
     return 0
+
+
+def save_outputs(model: Any, trainer: Any, out: Path, before: dict[str, float], after: dict[str, float]) -> None:
+    """The model with its card, in one crash-safe step, then ``<out>-metrics.json``."""
+    from crossrank.model_card import write_model_card
+    from crossrank.storage.atomic import atomic_file_write
+
+    model.save_pretrained(out, add_files=lambda folder: write_model_card(folder, trainer=trainer,
+                                                                         evaluator_metrics=after or None))
+    text = json.dumps({"before": before, "after": after}, indent=2)
+    atomic_file_write(out.parent / f"{out.name}-metrics.json", lambda tmp: tmp.write_text(text))
 
 
 def fusion_spec(config: dict[str, Any]) -> dict[str, Any] | None:

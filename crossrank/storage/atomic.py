@@ -99,6 +99,19 @@ def _umask_modes(folder: Path) -> tuple[int, int]:
     return folder_mode & 0o666, folder_mode
 
 
+def apply_umask(root: str | os.PathLike[str]) -> None:
+    """Give every file and folder under ``root`` (and ``root``) the modes the umask gives new ones."""
+    root = Path(root)
+    probe = leftover_name(root / "umask", "tmp")
+    os.mkdir(probe, 0o777)
+    try:
+        file_mode, dir_mode = _umask_modes(probe)
+    finally:
+        os.rmdir(probe)
+    os.chmod(root, dir_mode)
+    _apply_modes(root, file_mode, dir_mode)
+
+
 def _apply_modes(root: Path, file_mode: int, dir_mode: int) -> None:
     """Files and folders under ``root`` get the umask's modes (some writers create 0600 temporaries)."""
     for folder, dirs, files in os.walk(root):

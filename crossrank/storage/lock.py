@@ -131,3 +131,10 @@ def output_lock(folder: str | os.PathLike[str]) -> Iterator[Path]:
                 os.close(fd)  # releases the flock
             else:
                 _HELD[key] = (fd, depth - 1)
+
+
+def main_process_lock(folder: str | os.PathLike[str]) -> contextlib.AbstractContextManager[Any]:
+    """:func:`output_lock` on the main process of a (possibly distributed) launch; nothing on the others."""
+    if int(os.environ.get("RANK", "0")) != 0:
+        return contextlib.nullcontext()
+    return output_lock(folder)

@@ -65,3 +65,11 @@ def check_model_output(output: str | os.PathLike[str], output_dir: str | os.Path
     check_replaceable(out, what="save the model")
     check_writable(out.parent, what="folder of the model output")
     return out
+
+
+def check_train_outputs(output_dir: str | os.PathLike[str], output: str | os.PathLike[str]) -> None:
+    """Everything a training run will write, checked before it loads anything: ``output_dir`` (checkpoints,
+    logs, its lock) is writable, and the final model can be saved to ``output`` (next to it goes
+    ``<output>-metrics.json``)."""
+    check_writable(output_dir, what="training output_dir")
+    check_model_output(output, output_dir)
