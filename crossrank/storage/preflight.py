@@ -9,6 +9,7 @@ or contain, the training ``output_dir``.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -39,7 +40,8 @@ def check_writable(folder: str | os.PathLike[str], what: str = "output folder") 
             os.close(fd)
         probe.unlink()
     except OSError as err:
-        probe.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            probe.unlink(missing_ok=True)
         where = "" if existing == path else f" (its nearest existing parent {existing})"
         raise NotWritableError(f"the {what} {path} is not writable{where}: {err.strerror}. "
                                "Fix: choose a writable location or fix its permissions.") from err
