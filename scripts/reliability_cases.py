@@ -167,12 +167,15 @@ def _resume(tmp: Path, model: Path) -> str:
     handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
     logger = logging.getLogger("crossrank.training.resume")
     logger.addHandler(handler)
+    level = logger.level
+    logger.setLevel(logging.INFO)
     logging.disable(logging.NOTSET)
     try:
         result = train(tmp, model, "--training.resume_from_checkpoint", "true",
                        training="max_steps: 3, save_steps: 1, save_strategy: steps")
     finally:
         logging.disable(logging.WARNING)
+        logger.setLevel(level)
         logger.removeHandler(handler)
     return " / ".join(err.getvalue().splitlines()) + f" ({result})"
 

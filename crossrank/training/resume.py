@@ -67,17 +67,20 @@ def last_complete_checkpoint(output_dir: str | Path, remove_incomplete: bool = T
     return None
 
 
-def resolve_resume(value: Any, output_dir: str | Path) -> str | None:
-    """The checkpoint folder to resume from (None: start at step 0) for a ``resume_from_checkpoint`` value."""
+def resolve_resume(value: Any, output_dir: str | Path, remove_incomplete: bool = True) -> str | None:
+    """The checkpoint folder to resume from (None: start at step 0) for a ``resume_from_checkpoint`` value.
+
+    ``remove_incomplete``: delete the skipped incomplete checkpoints (the main process of a run does).
+    """
     if value is None or value is False or (isinstance(value, str) and value.strip().lower() in _FALSE):
         return None
     if value is True or (isinstance(value, str) and value.strip().lower() in _TRUE):
         found = checkpoints(output_dir)
-        latest = last_complete_checkpoint(output_dir)
+        latest = last_complete_checkpoint(output_dir, remove_incomplete)
         if latest is not None:
             logger.info("Resuming from %s (the last complete checkpoint).", latest)
             return str(latest)
-        removed = f" ({len(found)} incomplete removed)" if found else ""
+        removed = f" ({len(found)} incomplete skipped)" if found else ""
         logger.warning("resume_from_checkpoint: no complete checkpoint in %s%s; training starts at step 0.",
                        output_dir, removed)
         return None

@@ -154,7 +154,7 @@ class Trainer(transformers.Trainer):
             check_writable(self.args.output_dir, what="output_dir")
             guard = output_lock(self.args.output_dir)
         with guard:
-            resume = resolve_resume(value, self.args.output_dir)
+            resume = resolve_resume(value, self.args.output_dir, remove_incomplete=self.args.should_save)
             return super().train(resume_from_checkpoint=resume, trial=trial,
                                  ignore_keys_for_eval=ignore_keys_for_eval, **kwargs)
 
