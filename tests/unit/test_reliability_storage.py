@@ -15,11 +15,6 @@ import pytest
 from reliability_helpers import last_error, write_config
 
 from crossrank.cli import main
-from crossrank.storage import swap
-from crossrank.storage.atomic import atomic_dir_write, atomic_file_write, recover
-from crossrank.storage.errors import DiskFullError, NotWritableError, OutputLockedError, TargetNotOursError
-from crossrank.storage.lock import output_lock
-from crossrank.storage.ownership import MARKER
 
 DEAD_PID = 2**22 + 12345  # above the kernel's pid_max: never a live process
 
@@ -31,6 +26,7 @@ def _snapshot(folder: Path) -> dict[str, bytes]:
 # ---------------------------------------------------------------- 1. only crossrank's folders are replaced
 def test_save_pretrained_refuses_a_folder_of_other_files(tiny_bert: Path, tmp_path: Path) -> None:
     from crossrank import CrossEncoder
+    from crossrank.storage.errors import TargetNotOursError
 
     model = CrossEncoder(tiny_bert)
     target = tmp_path / "mine"
@@ -45,6 +41,7 @@ def test_save_pretrained_refuses_a_folder_of_other_files(tiny_bert: Path, tmp_pa
 
 def test_save_replaces_its_own_folder_and_an_empty_one(tiny_bert: Path, tmp_path: Path) -> None:
     from crossrank import CrossEncoder
+    from crossrank.storage.ownership import MARKER
 
     model = CrossEncoder(tiny_bert)
     empty = tmp_path / "empty"
@@ -83,6 +80,7 @@ def test_train_output_equal_to_output_dir_is_refused(tiny_bert: Path, tmp_path: 
 
 def test_train_output_folder_with_other_files_is_refused(tiny_bert: Path, tmp_path: Path,
                                                          capsys: pytest.CaptureFixture) -> None:
+
     cfg = write_config(tmp_path, tiny_bert)
     other = tmp_path / "other"
     other.mkdir()
@@ -101,6 +99,9 @@ def _write(tag: str):
 
 
 def test_exchange_swap_leaves_no_window(tmp_path: Path) -> None:
+    from crossrank.storage import swap
+    from crossrank.storage.atomic import atomic_dir_write
+
     target = tmp_path / "final"
     atomic_dir_write(target, _write("old"), kind="model")
     seen: list[str] = []
@@ -123,6 +124,7 @@ def test_exchange_swap_leaves_no_window(tmp_path: Path) -> None:
 
 def test_kill_between_fallback_renames_is_recovered_on_load(tiny_bert: Path, tmp_path: Path) -> None:
     """The state a SIGKILL leaves between the two renames of the fallback swap: final missing, old aside."""
+
     from crossrank import CrossEncoder
 
     model = CrossEncoder(tiny_bert)
@@ -137,6 +139,8 @@ def test_kill_between_fallback_renames_is_recovered_on_load(tiny_bert: Path, tmp
 
 
 def test_leftovers_of_dead_saves_are_removed_by_the_next_save(tmp_path: Path) -> None:
+    from crossrank.storage.atomic import atomic_dir_write
+
     target = tmp_path / "final"
     atomic_dir_write(target, _write("old"), kind="model")
     (tmp_path / f".final.tmp-{DEAD_PID}-00000001").mkdir()  # killed while deleting the swapped-out folder
@@ -149,6 +153,9 @@ def test_leftovers_of_dead_saves_are_removed_by_the_next_save(tmp_path: Path) ->
 
 
 def test_fallback_swap_without_exchange(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from crossrank.storage import swap
+    from crossrank.storage.atomic import atomic_dir_write, recover
+
     monkeypatch.setattr(swap, "exchange", lambda a, b: False)
     target = tmp_path / "final"
     atomic_dir_write(target, _write("old"), kind="model")
@@ -161,6 +168,7 @@ def test_fallback_swap_without_exchange(tmp_path: Path, monkeypatch: pytest.Monk
 def test_saved_files_follow_the_umask(tiny_bert: Path, tmp_path: Path, umask: int, file_mode: int,
                                       dir_mode: int) -> None:
     from crossrank import CrossEncoder
+    from crossrank.storage.atomic import atomic_file_write
 
     model = CrossEncoder(tiny_bert)
     old = os.umask(umask)
@@ -211,6 +219,9 @@ def test_second_run_in_one_output_dir_fails_fast_naming_the_first(tiny_bert: Pat
 
 
 def test_lock_of_a_killed_run_does_not_block(tmp_path: Path) -> None:
+    from crossrank.storage.errors import OutputLockedError
+    from crossrank.storage.lock import output_lock
+
     holder = _hold_lock(tmp_path)
     holder.kill()  # SIGKILL: the file stays, naming a dead process
     holder.wait()
@@ -265,6 +276,7 @@ def test_read_only_output_is_found_before_training(tiny_bert: Path, tmp_path: Pa
 def test_disk_full_during_a_save_keeps_the_previous_model(tiny_bert: Path, small_tmpfs: Path) -> None:
     """A real ENOSPC: the tiny model (~110 KB) fits the 180 KiB disk once, not twice."""
     from crossrank import CrossEncoder
+    from crossrank.storage.errors import DiskFullError
 
     model = CrossEncoder(tiny_bert)
     final = small_tmpfs / "final"
@@ -278,6 +290,9 @@ def test_disk_full_during_a_save_keeps_the_previous_model(tiny_bert: Path, small
 
 
 def test_disk_full_during_a_save_is_one_line(tmp_path: Path) -> None:
+    from crossrank.storage.atomic import atomic_dir_write
+    from crossrank.storage.errors import DiskFullError
+
     target = tmp_path / "final"
     atomic_dir_write(target, _write("old"), kind="model")
 
@@ -296,6 +311,7 @@ def test_disk_full_during_a_checkpoint(tiny_bert: Path, tmp_path: Path, monkeypa
     from reliability_helpers import pair_rows
 
     from crossrank import CrossEncoder, Trainer, TrainingArguments
+    from crossrank.storage.errors import DiskFullError
 
     model = CrossEncoder(tiny_bert)
     args = TrainingArguments(output_dir=str(tmp_path / "run"), max_steps=4, save_steps=2, use_cpu=True,
@@ -319,6 +335,7 @@ def test_disk_full_during_a_checkpoint(tiny_bert: Path, tmp_path: Path, monkeypa
 
 
 def test_not_writable_is_an_oserror_with_one_line(tmp_path: Path) -> None:
+    from crossrank.storage.errors import NotWritableError
     from crossrank.storage.preflight import check_writable
 
     (tmp_path / "f").write_text("x")
