@@ -328,6 +328,9 @@ CASES: list[Case] = [
     Case("Silent wrong results", "5. evaluator samples whose metrics cannot be computed (no positive)",
          "error", lambda t, m: raised(lambda: __import__("crossrank.evaluation", fromlist=["x"]).RerankingEvaluator(
              [{"query": "q", "positive": [], "negative": ["a"]}], name="dev"))),
+    Case("Silent wrong results", "5. correlation evaluator on constant gold scores", "error (was: NaN)",
+         lambda t, m: raised(lambda: __import__("crossrank.evaluation", fromlist=["x"]).CorrelationEvaluator(
+             [("a", "b"), ("c", "d")], [1.0, 1.0]))),
     Case("Silent wrong results", "6. Sentence Transformers v6 folder with Tanh (`config_sentence_transformers.json`)",
          "the stored activation is used (was: Sigmoid)", _st_or_skip),
     Case("Silent wrong results", "7. model folder without tokenizer files", "refused",

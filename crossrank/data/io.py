@@ -65,7 +65,7 @@ def save_dataset_file(dataset: datasets.Dataset, path: str | os.PathLike[str]) -
     p = Path(path)
     suffix = p.suffix.lower()
     if suffix == "":
-        return atomic_dir_write(p, lambda tmp: dataset.save_to_disk(str(tmp)))
+        return atomic_dir_write(p, lambda tmp: dataset.save_to_disk(str(tmp)), kind="dataset")
     writers = {
         ".jsonl": lambda tmp: dataset.to_json(str(tmp), lines=True, force_ascii=False),
         ".json": lambda tmp: dataset.to_json(str(tmp), lines=True, force_ascii=False),

@@ -76,6 +76,18 @@ def test_unmeasurable_evaluator_samples_are_errors() -> None:
         RerankingEvaluator(same, name="dev")
 
 
+def test_constant_gold_labels_are_errors() -> None:
+    from crossrank.evaluation import ClassificationEvaluator, CorrelationEvaluator
+
+    pairs = [("a", "b"), ("c", "d"), ("e", "f")]
+    with pytest.raises(ValueError, match=r"^CorrelationEvaluator: every gold score is 0.5; a correlation with a "
+                       r"constant is undefined."):
+        CorrelationEvaluator(pairs, [0.5, 0.5, 0.5])
+    with pytest.raises(ValueError, match=r"^ClassificationEvaluator: every gold label is 1; precision, recall and "
+                       r"average precision need both classes."):
+        ClassificationEvaluator(pairs, [1, 1, 1])
+
+
 # ---------------------------------------------------------------- 6. Sentence Transformers v6 activation
 @pytest.mark.oracle
 @pytest.mark.parametrize("activation", [torch.nn.Tanh(), torch.nn.Identity()])
