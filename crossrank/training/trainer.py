@@ -7,9 +7,8 @@ wraps for DDP/DeepSpeed/FSDP; crossrank only overrides documented hooks:
   one dataset per batch for multi-dataset training;
 - ``create_optimizer``: parameter groups for ``learning_rate_mapping`` (``training.optim``);
 - ``compute_loss``: grid -> scores -> the dataset's loss, scored in length-sorted pieces or, with
-  ``mini_batch_size``, in cached chunks (``training.cached``);
-- ``training_step``: the base step, then the chunk replay of cached scoring (its backward stopped at
-  the scores, so ``accelerator.backward`` keeps gradient-accumulation and fp16 loss scaling);
+  ``mini_batch_size``, in cached chunks (``training.cached``: the chunks are replayed with gradients
+  inside the base step's ``accelerator.backward``, so gradient accumulation and fp16 loss scaling apply);
 - ``evaluate``/``evaluation_loop`` (adds the evaluators' metrics, main process only) and ``log``.
 """
 
@@ -90,7 +89,7 @@ class Trainer(transformers.Trainer):
             ``eval_{key}`` and can drive ``metric_for_best_model``.
         callbacks: ``transformers.TrainerCallback`` objects.
 
-    Memory-bounded scoring: with ``args.mini_batch_size`` (or a loss with ``uses_gradient_cache``), the
+    Memory-bounded scoring: with ``args.mini_batch_size`` (or a loss's own ``mini_batch_size``), the
     grid is scored in chunks without gradients, the loss's gradient w.r.t. the scores is taken, and each
     chunk is re-run with gradients (dropout replayed) — see ``crossrank.training.cached``.
 
@@ -128,7 +127,6 @@ class Trainer(transformers.Trainer):
         # Our losses are already means; let the base Trainer scale for gradient accumulation.
         self.model_accepts_loss_kwargs = False
         self._components: dict[str, list[float]] = {}
-        self._pending_replay: ChunkedScores | None = None
 
     # ------------------------------------------------------------------ data
     def get_train_dataloader(self) -> DataLoader:
@@ -205,9 +203,7 @@ class Trainer(transformers.Trainer):
                 "mini_batch_size (memory-bounded scoring) needs the plain backward pass and does not work with "
                 "DeepSpeed; found a DeepSpeed run. Fix: unset mini_batch_size or use DDP/FSDP."
             )
-        logits = scorer.score()
-        self._pending_replay = scorer
-        return logits
+        return scorer.score()
 
     def compute_loss(
         self, model: torch.nn.Module, inputs: dict[str, Any], return_outputs: bool = False,
@@ -223,17 +219,6 @@ class Trainer(transformers.Trainer):
                 self._components.setdefault(key, []).append(float(part.detach()))
             value = torch.stack(list(value.values())).sum()
         return (value, {"scores": scores.detach()}) if return_outputs else value
-
-    def training_step(self, model: torch.nn.Module, inputs: dict[str, Any],
-                      num_items_in_batch: Any = None) -> torch.Tensor:
-        """The base step; with chunked scoring, its backward stops at the scores and the chunks replay."""
-        self._pending_replay = None
-        loss = super().training_step(model, inputs, num_items_in_batch)
-        scorer, self._pending_replay = self._pending_replay, None
-        if scorer is not None:
-            with self.compute_loss_context_manager():
-                scorer.replay()
-        return loss
 
     def log(self, logs: dict[str, float], start_time: float | None = None) -> None:
         if self._components and "loss" in logs:
