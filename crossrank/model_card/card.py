@@ -93,7 +93,7 @@ class ModelCardData:
         base_model: the Hub id of the model finetuned; a local path is kept out of the metadata.
         train_datasets / eval_datasets: ``[{"name": "MS MARCO", "id": "microsoft/ms_marco"}, ...]``.
         tags: extra Hub tags.
-        citations: ``{title: bibtex}``; loss citations are added automatically.
+        citations: ``{title: bibtex}`` shown in the Citation section.
     """
 
     language: str | list[str] | None = None
@@ -295,7 +295,13 @@ def fill_from_model(card: ModelCardData, model: Any) -> None:
 
 
 def fill_from_trainer(card: ModelCardData, trainer: Any, evaluator_metrics: Mapping[str, float] | None = None) -> None:
-    """Fill ``card`` from a ``crossrank.Trainer``: model, data statistics, loss, arguments, logs, results."""
+    """Fill ``card`` from a ``crossrank.Trainer``: model, data statistics, loss, arguments, logs, results.
+
+    ``evaluator_metrics`` defaults to the trainer's ``final_metrics`` (set by ``crossrank train`` after its
+    final evaluation), else the last logged evaluator metrics are used.
+    """
+    if evaluator_metrics is None:
+        evaluator_metrics = getattr(trainer, "final_metrics", None)
     fill_from_model(card, trainer.cross_encoder)
     if trainer.train_dataset is not None and not card.dataset_stats:
         for name, dataset_id, dataset in _named_datasets(trainer.train_dataset, card.train_datasets, "train"):
@@ -309,8 +315,6 @@ def fill_from_trainer(card: ModelCardData, trainer: Any, evaluator_metrics: Mapp
     card.loss_input_format = formats.pop() if len(formats) == 1 else None
     configs = {name: dict(loss.get_config_dict()) for name, loss in losses.items()}
     card.loss_config = configs.get("", configs)
-    for loss in (loss for loss in losses.values() if getattr(loss, "citation", None)):
-        card.citations.setdefault(type(loss).__name__, loss.citation)
     card.hyperparameters = non_default_hyperparameters(trainer.args)
     state = trainer.state
     card.log_history = [dict(entry) for entry in state.log_history]
