@@ -180,6 +180,12 @@ def read_table(path: str | Path) -> dict[str, list[Any]]:
     return read_arrow(path).to_pydict()
 
 
+def read_rows(path: str | Path, limit: int | None = None) -> list[dict[str, Any]]:
+    """The first ``limit`` rows (all when None) of a table file as dicts (see :func:`read_arrow`)."""
+    table = read_arrow(path)
+    return (table if limit is None else table.slice(0, limit)).to_pylist()
+
+
 def _cell(value: Any) -> Any:
     return json.dumps(value, ensure_ascii=False) if isinstance(value, (list, dict)) else value
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
 
+import torch
 from torch import Tensor, nn
 
 from crossrank.data.grid import Grid, GridSpec, InputFormat, build_grid
@@ -48,7 +49,7 @@ class RerankLoss(nn.Module):
         return GridSpec(self.input_format)
 
     def build_grid(self, rows: list[dict[str, Any]], input_columns: list[str], label_column: str | None,
-                   generator: Any = None) -> Grid:
+                   generator: torch.Generator | None = None) -> Grid:
         """The (B, G) grid of a batch of dataset rows for this loss (``data.grid.build_grid`` with its spec)."""
         spec = self.grid_spec()
         return build_grid(rows, input_columns, label_column, spec.input_format, spec.in_batch_negatives, generator)

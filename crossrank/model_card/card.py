@@ -23,6 +23,7 @@ from typing import Any
 
 import yaml
 
+from crossrank.inference.protocols import PairScorer
 from crossrank.model_card import plots as model_card_plots
 from crossrank.model_card import usage as model_card_usage
 from crossrank.model_card.plots import is_noise as _is_noise
@@ -278,7 +279,7 @@ def _named_datasets(data: Any, given: list[dict[str, str]], default: str) -> lis
     return named
 
 
-def fill_from_model(card: ModelCardData, model: Any) -> None:
+def fill_from_model(card: ModelCardData, model: PairScorer) -> None:
     """Copy the base model, label count, maximum length and activation of a ``CrossEncoder`` into ``card``."""
     card.num_labels = int(getattr(model, "num_labels", card.num_labels))
     card.max_length = getattr(model, "max_length", card.max_length)

@@ -90,8 +90,9 @@ def reranking_samples(data: Any, options: EvaluateOptions) -> list[dict[str, Any
     return group_labeled_pairs(data, (query_col, doc_col, label_column(columns, options.label_column)))
 
 
-def build_evaluator(options: EvaluateOptions) -> Any:
-    """The evaluator ``options.evaluator`` names, on ``options.data``.
+def build_evaluator(options: EvaluateOptions, num_labels: int | None = None) -> Any:
+    """The evaluator ``options.evaluator`` names, on ``options.data`` (``num_labels``: the model's outputs,
+    which decide a classification evaluator's metrics).
 
     Raises:
         FileNotFoundError: when the data file or folder does not exist.
@@ -115,7 +116,7 @@ def build_evaluator(options: EvaluateOptions) -> Any:
     pairs = list(zip(data[first], data[second]))
     labels = data[label_column(data.column_names, options.label_column)]
     if options.evaluator == "classification":
-        return ev.ClassificationEvaluator(pairs, labels, **common)
+        return ev.ClassificationEvaluator(pairs, labels, num_labels=num_labels, **common)
     return ev.CorrelationEvaluator(pairs, labels, **common)
 
 
@@ -129,6 +130,8 @@ def evaluate(model_path: str, options: EvaluateOptions, max_length: int | None =
 
     evaluator = build_evaluator(options)
     model = CrossEncoder(model_path, max_length=max_length)
+    if options.evaluator == "classification":
+        evaluator = build_evaluator(options, num_labels=model.num_labels)
     return evaluator, evaluator(model)
 
 
