@@ -23,6 +23,7 @@ from typing import Any
 
 import yaml
 
+from crossrank.data.columns import LABEL_COLUMNS
 from crossrank.inference.protocols import PairScorer
 from crossrank.model_card import plots as model_card_plots
 from crossrank.model_card import usage as model_card_usage
@@ -34,7 +35,6 @@ from crossrank.storage.atomic import atomic_file_write
 logger = logging.getLogger(__name__)
 
 TEMPLATE_PATH = Path(__file__).with_name("template.md")
-LABEL_COLUMNS = ("label", "labels", "score", "scores")
 STATS_ROWS = 1000
 EXAMPLE_ROWS = 3
 MAX_CELL_CHARS = 80
