@@ -259,9 +259,10 @@ def _checkpoint_full(tmp: Path, model: Path) -> str:
 
 def _train_evaluator(tmp: Path, model: Path) -> str:
     from crossrank.cli.config import load_config
-    from crossrank.cli.train import build_evaluator
+    from crossrank.pipeline.evaluator import build_evaluator
 
-    sample = build_evaluator(load_config(config(tmp, model, evaluator=True), [])).samples[0]
+    train_config = load_config(config(tmp, model, evaluator=True), [])
+    sample = build_evaluator(train_config, train_config.evaluator).samples[0]
     return f"query {sample['query']!r}, positives {sample['positive']}, negatives {sample['negative']}"
 
 

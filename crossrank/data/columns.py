@@ -10,6 +10,13 @@ Two views of one rule:
   column with a known name (``query|question|anchor|...``, ``document|passage|sentence|text|positive|...``,
   ``label|labels|score|scores``); position decides only when no name matches, and anything ambiguous is
   an error that names the columns and how to choose.
+
+Positive labels: wherever crossrank splits labelled documents into relevant and not (grouping pairs into
+evaluator samples, ``crossrank evaluate`` on labelled pairs, ``crossrank mine --label-column``, BEIR qrels,
+listwise lists without any positive), a label is positive when it is ``> 0`` (:func:`is_positive`). That
+is the 0/1 reading of binary labels and the TREC/BEIR reading of graded relevance (0 = not relevant,
+1, 2, ... = relevant); soft or similarity labels in [0, 1] (e.g. 0.3) therefore count as positive —
+binarise such scores yourself (``label >= 0.5``) before grouping them.
 """
 
 from __future__ import annotations
@@ -21,9 +28,11 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import datasets
 
-    from crossrank.losses.base import RerankLoss
+    from crossrank.data.grid import GridLoss
 
 LABEL_COLUMNS = ("label", "labels", "score", "scores")
+POSITIVE_ABOVE = 0.0
+"""A label is positive when it is greater than this (see the module docstring)."""
 QUERY_NAMES = ("query", "question", "anchor", "queries", "questions", "q", "sentence1", "text1", "premise")
 DOCUMENT_NAMES = ("document", "documents", "doc", "docs", "d", "passage", "passages", "positive", "sentence",
                   "sentences", "text", "answer", "answers", "context", "response", "sentence2", "text2",
@@ -106,15 +115,33 @@ def resolve_roles(column_names: list[str], needed: tuple[str, ...] = ("query", "
     return {role: roles[role] for role in needed}
 
 
-def _accepting_losses(input_format: str) -> list[str]:
-    import crossrank.losses as losses
+LOSS_INPUT_FORMATS: dict[str, str] = {}
+"""Loss class name -> the input format it accepts; ``crossrank.losses`` registers its losses here, so that
+validation errors can name the losses that would accept the data without this module importing them."""
 
-    names = []
-    for name in getattr(losses, "__all__", []):
-        cls = getattr(losses, name, None)
-        if isinstance(cls, type) and getattr(cls, "input_format", None) == input_format and name != "RerankLoss":
-            names.append(name)
-    return names
+
+def resolve_pair(columns: list[str], query: str | None, document: str | None, fix: str) -> tuple[str, str]:
+    """(query, document) columns: the given names, the missing ones picked by :func:`resolve_roles`."""
+    if query is not None and document is not None:
+        return query, document
+    rest = [c for c in columns if c not in (query, document)]
+    needed = tuple(role for role, given in (("query", query), ("document", document)) if given is None)
+    roles = resolve_roles(rest, needed, fix=fix)
+    return query or roles["query"], document or roles["document"]
+
+
+def register_input_format(loss_name: str, input_format: str) -> None:
+    """Record that the loss ``loss_name`` trains on ``input_format`` data (``pair``, ``tuple``, ...)."""
+    LOSS_INPUT_FORMATS[loss_name] = input_format
+
+
+def is_positive(label: float) -> bool:
+    """Whether a label marks a relevant document: ``label > 0`` (see the module docstring)."""
+    return float(label) > POSITIVE_ABOVE
+
+
+def _accepting_losses(input_format: str) -> list[str]:
+    return sorted(name for name, accepted in LOSS_INPUT_FORMATS.items() if accepted == input_format)
 
 
 def _data_format(dataset: datasets.Dataset, roles: ColumnRoles) -> str:
@@ -145,7 +172,7 @@ def _pair_fix(roles: ColumnRoles) -> str:
     return f"dataset = dataset.select_columns({keep!r})."
 
 
-def _check_shape(dataset: datasets.Dataset, roles: ColumnRoles, loss: RerankLoss) -> str:
+def _check_shape(dataset: datasets.Dataset, roles: ColumnRoles, loss: GridLoss) -> str:
     want, name = loss.input_format, type(loss).__name__
     found = _data_format(dataset, roles)
     if want != "list" and found == "list":
@@ -222,7 +249,7 @@ def _check_order(roles: ColumnRoles) -> None:
             )
 
 
-def validate_for_loss(dataset: datasets.Dataset, loss: RerankLoss, model_num_labels: int | None = None,
+def validate_for_loss(dataset: datasets.Dataset, loss: GridLoss, model_num_labels: int | None = None,
                       dataset_name: str | None = None) -> ColumnRoles:
     """Check ``dataset`` against ``loss`` once, before training; raise a one-line error naming the fix."""
     where = f"dataset {dataset_name!r}: " if dataset_name else ""
@@ -246,7 +273,3 @@ def validate_for_loss(dataset: datasets.Dataset, loss: RerankLoss, model_num_lab
         raise ValueError(f"{where}{err}") from None
     return roles
 
-
-def summarize(dataset: datasets.Dataset, roles: ColumnRoles) -> dict[str, Any]:
-    """Row count and column roles, for logs and the model card."""
-    return {"rows": len(dataset), "inputs": roles.inputs, "label": roles.label}

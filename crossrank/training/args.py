@@ -63,7 +63,7 @@ class TrainingArguments(transformers.TrainingArguments):
             )
         if self.max_steps == -1 and not self.num_train_epochs > 0:
             raise ValueError(
-                f"num_train_epochs={self.num_train_epochs} trains 0 steps (max_steps is -1, so the epochs decide); "
+                f"num_train_epochs={self.num_train_epochs:g} trains 0 steps (max_steps is -1, so the epochs decide); "
                 "set num_train_epochs > 0 (e.g. 1, or 0.5 for half an epoch) or max_steps > 0."
             )
         if self.length_buckets < 1:

@@ -33,29 +33,27 @@ def test_resolve_roles_by_name_then_position() -> None:
 
 def test_train_evaluator_reads_wide_files_by_name(tmp_path: Path, tiny_bert: Path) -> None:
     from crossrank.cli.config import load_config
-    from crossrank.cli.train import build_evaluator
+    from crossrank.pipeline.evaluator import build_evaluator
 
     config = load_config(write_config(tmp_path, tiny_bert), [])
-    evaluator = build_evaluator(config)
+    evaluator = build_evaluator(config, config.evaluator)
     first = evaluator.samples[0]
     assert first == {"query": QUESTIONS[0], "positive": [SENTENCES[0]], "negative": SENTENCES[1:]}
 
 
 def test_train_evaluate_and_mine_agree_on_columns(tmp_path: Path, tiny_bert: Path) -> None:
     """The evaluator of `crossrank train`, `crossrank evaluate` and `crossrank mine` read the same roles."""
-    import argparse
+    from reliability_helpers import write_jsonl
 
-    from crossrank.cli.evaluate import reranking_samples
-    from crossrank.cli.mine import _select_pairs
     from crossrank.data.grouping import group_labeled_pairs
+    from crossrank.pipeline.evaluate import EvaluateOptions, reranking_samples
+    from crossrank.pipeline.mine import read_pairs
 
     data = datasets.Dataset.from_list(wide_rows())
-    ns = argparse.Namespace(columns=None, label_column=None)
-    assert group_labeled_pairs(data) == reranking_samples(data, ns)
-    table = {k: [r[k] for r in wide_rows()] for k in wide_rows()[0]}
-    mine_args = argparse.Namespace(label_column="label", anchor_column=None, positive_column=None, pairs="wide.jsonl")
-    picked = _select_pairs(table, mine_args)
-    assert list(picked) == ["question", "sentence"] and picked["sentence"][0] == SENTENCES[0]
+    options = EvaluateOptions(evaluator="reranking", data="wide.jsonl")
+    assert group_labeled_pairs(data) == reranking_samples(data, options)
+    picked = read_pairs(write_jsonl(tmp_path / "wide.jsonl", wide_rows()), None, None, "label")
+    assert picked.column_names == ["question", "sentence"] and picked[0]["sentence"] == SENTENCES[0]
 
 
 def test_mining_defaults_pick_columns_by_name(tiny_bert: Path) -> None:
