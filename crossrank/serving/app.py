@@ -67,11 +67,11 @@ def create_app(model: Any, settings: ServerSettings | None = None, *, engine: An
         engine: A scoring engine to use instead of ``model.engine``.
         metrics: Collectors to record into (e.g. on a registry you already export).
     """
-    from crossrank.serving._engine_compat import engine_of
-
     settings = settings or ServerSettings()
     metrics = metrics or ServerMetrics()
-    service = RerankService(model, engine if engine is not None else engine_of(model), settings, metrics)
+    if hasattr(model, "eval"):
+        model.eval()  # serving scores with dropout off, whatever state a caller's model was left in
+    service = RerankService(model, engine if engine is not None else model.engine, settings, metrics)
     admission = Admission(settings.max_concurrent_requests, settings.retry_after_s, metrics)
 
     @asynccontextmanager

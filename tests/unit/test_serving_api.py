@@ -14,7 +14,7 @@ httpx = pytest.importorskip("httpx")
 
 from _serve_helpers import LiveServer, live_server  # noqa: E402
 
-from crossrank.fusion import Fusion  # noqa: E402
+from crossrank.inference.fusion import Fusion  # noqa: E402
 from crossrank.model import CrossEncoder  # noqa: E402
 from crossrank.serving import ServerSettings, create_app  # noqa: E402
 

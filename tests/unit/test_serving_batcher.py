@@ -12,7 +12,6 @@ import pytest
 pytest.importorskip("prometheus_client")
 
 from crossrank.model import CrossEncoder  # noqa: E402
-from crossrank.serving._engine_compat import engine_of  # noqa: E402
 from crossrank.serving.batcher import DynamicBatcher  # noqa: E402
 
 WORDS = "the cat dog sat on a mat paris france capital city river music film book".split()
@@ -50,7 +49,7 @@ class Recorder:
 
 @pytest.fixture(scope="module")
 def engine(_tiny_bert_master: Path) -> Any:
-    return engine_of(CrossEncoder(_tiny_bert_master, device="cpu"))
+    return CrossEncoder(_tiny_bert_master, device="cpu").engine
 
 
 def test_concurrent_requests_share_batches_and_get_their_own_logits(engine: Any) -> None:
