@@ -85,7 +85,8 @@ def cranfield(max_queries: int, rerank_k: int, dev_queries: int, dev_k: int, neg
     note = (f"Cranfield: test = first {len(test_ids)} judged queries, BM25 top {rerank_k}; dev = last "
             f"{len(dev_ids)} of the other judged queries, BM25 top {dev_k}; {len(train_ids)} train queries "
             f"(warm-start queries: text only; finetuning: relevant documents + {negatives} BM25 negatives)")
-    return WarmData("Cranfield", "BM25", list(data.corpus.values()), [data.queries[q] for q in train_ids],
+    corpus = [d for d in data.corpus.values() if d.strip()]  # one Cranfield abstract is empty
+    return WarmData("Cranfield", "BM25", corpus, [data.queries[q] for q in train_ids],
                     _bm25_lists(_subset(data, test_ids), rerank_k, "test"), _bm25_lists(_subset(data, dev_ids),
                                                                                          dev_k, "dev"),
                     bench_beir.mined(train, negatives, depth, lists=True), note)

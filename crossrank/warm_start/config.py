@@ -40,6 +40,9 @@ class WarmStartConfig:
         title_share: fraction of pseudo-queries taken from document titles when titles are given.
         top_k, sampled, depth: candidates per list: the teacher's top ``top_k`` plus ``sampled`` drawn from
             its ranks up to ``depth``.
+        head_init: before training, set the output layer to a ridge fit of the teacher's targets on the
+            features it reads (see :mod:`crossrank.warm_start.head_init`).
+        head_init_lists: how many training lists that fit reads.
         loss: ``listnet`` (lists) or ``margin_mse`` (teacher's best first, then the rest, as tuples).
         target_scale: the teacher's per-list z-scores are multiplied by this to give the loss targets.
         learning_rate: encoder learning rate (peak).
@@ -66,6 +69,8 @@ class WarmStartConfig:
     top_k: int = 8
     sampled: int = 8
     depth: int = 100
+    head_init: bool = True
+    head_init_lists: int = 64
     loss: WarmLoss = "listnet"
     target_scale: float = 2.0
     learning_rate: float = 5e-5
@@ -86,6 +91,7 @@ class WarmStartConfig:
             (self.teacher in ("embedder", "bm25", "hybrid"), f"teacher must be embedder, bm25 or hybrid; "
                                                               f"found {self.teacher!r}"),
             (0.0 <= self.hybrid_weight <= 1.0, f"hybrid_weight must be in [0, 1]; found {self.hybrid_weight}"),
+            (self.head_init_lists >= 1, f"head_init_lists must be at least 1; found {self.head_init_lists}"),
             (self.num_lists >= 1, f"num_lists must be at least 1; found {self.num_lists}"),
             (self.loss in ("listnet", "margin_mse"), f"loss must be listnet or margin_mse; found {self.loss!r}"),
             (self.target_scale > 0, f"target_scale must be positive; found {self.target_scale}"),

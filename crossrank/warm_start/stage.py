@@ -50,6 +50,7 @@ class WarmStartReport:
         heldout_loss_before, heldout_loss_after: The distillation loss on held-out teacher lists (not
             trained on) before and after; None when no list was held out.
         teacher_metrics, student_metrics: The evaluator's metrics of the teacher and of the warm student.
+        head_fit: Pairs and within-list R² of the head's least-squares start (None without it).
         config: The options used.
     """
 
@@ -66,6 +67,7 @@ class WarmStartReport:
     heldout_loss_after: float | None = None
     teacher_metrics: dict[str, float] | None = None
     student_metrics: dict[str, float] | None = None
+    head_fit: dict[str, float] | None = None
     config: dict[str, Any] = field(default_factory=dict)
 
     def summary(self) -> str:
@@ -74,6 +76,9 @@ class WarmStartReport:
                  f"{self.pseudo_queries} pseudo-queries), {self.pairs} pairs, {self.steps}/{self.planned_steps} "
                  f"steps in {self.train_seconds / 60:.1f} min" + (" (time budget reached)"
                                                                  if self.stopped_by_budget else "")]
+        if self.head_fit is not None:
+            lines.append(f"  head fitted to the teacher on {int(self.head_fit['pairs'])} pairs "
+                         f"(within-list R² {self.head_fit['r2']:.3f})")
         if self.heldout_loss_before is not None and self.heldout_loss_after is not None:
             lines.append(f"  distillation loss on held-out lists: {self.heldout_loss_before:.4f} -> "
                          f"{self.heldout_loss_after:.4f}")
@@ -164,6 +169,7 @@ def warm_start(
     held_data = _loss_and_data(model, held, corpus, config)[1] if held else None
     teacher_metrics = evaluator(TeacherScorer(teacher, corpus)) if evaluator is not None else None
     before = mean_loss(model, loss, held_data, config.max_length) if held_data is not None else None
+    head_fit = _fit_head(model, train_lists, corpus, config) if config.head_init else None
     steps, planned, stopped, seconds = _train(model, loss, train, config)
     after = mean_loss(model, loss, held_data, config.max_length) if held_data is not None else None
     student_metrics = evaluator(model) if evaluator is not None else None
@@ -173,10 +179,18 @@ def warm_start(
         teacher=teacher.name, user_queries=n_user, pseudo_queries=len(train_lists) - n_user, lists=len(train_lists),
         pairs=sum(len(x.documents) for x in train_lists), steps=steps, planned_steps=planned,
         stopped_by_budget=stopped, train_seconds=seconds, heldout_loss_before=before, heldout_loss_after=after,
-        teacher_metrics=teacher_metrics, student_metrics=student_metrics, config=config.to_dict(),
+        teacher_metrics=teacher_metrics, student_metrics=student_metrics, head_fit=head_fit,
+        config=config.to_dict(),
     )
     logger.info("%s", report.summary())
     return report
+
+
+def _fit_head(model: Any, lists: Sequence[Any], corpus: Sequence[str], config: WarmStartConfig) -> dict:
+    from crossrank.warm_start.head_init import fit_head
+
+    sample = heldout_split(lists, config.head_init_lists, config.seed + 7)[1] if len(lists) > 10 else list(lists)
+    return fit_head(model, lists_to_dataset(sample, corpus, config.target_scale), config.max_length)
 
 
 def planned_steps(rows: int, config: WarmStartConfig) -> int:

@@ -56,7 +56,7 @@ class EmbedderTeacher:
         from crossrank import Embedder
 
         self.embedder = model if isinstance(model, Embedder) else Embedder(str(model))
-        self.name = f"embedder:{getattr(self.embedder, 'model_id', model)}"
+        self.name = f"embedder:{model if isinstance(model, str) else getattr(self.embedder, 'model_id', 'model')}"
         self.batch_size, self.cache_folder = batch_size, cache_folder
         self._corpus: np.ndarray | None = None
 

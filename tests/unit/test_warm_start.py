@@ -258,3 +258,21 @@ def test_residual_loss_is_the_base_loss_of_shifted_scores(tiny_bert: Path) -> No
         with_first_stage(data, [[1.0, 2.0], [1.0, 2.0]])
     with pytest.raises(ValueError, match="row 0: 3 documents need 6 labels"):
         loss.build_grid([data[0]], ["query", "documents"], "labels")
+
+
+def test_head_fit_starts_the_output_layer_towards_the_teacher(tiny_bert: Path) -> None:
+    from crossrank.losses import ListNetLoss
+    from crossrank.warm_start.head_init import dropout_ridge, fit_head, output_layer
+
+    model = _tiny_model(tiny_bert)
+    teacher = OverlapTeacher()
+    teacher.index(CORPUS)
+    queries = [q.text for q in make_pseudo_queries(CORPUS, 12, seed=0, min_words=3, max_words=5)]
+    data = lists_to_dataset(build_teacher_lists(queries, teacher, 3, 2, 8, 0), CORPUS, 2.0)
+    loss = ListNetLoss(model)
+    before = mean_loss(model, loss, data, 48)
+    stats = fit_head(model, data, 48)
+    assert stats["pairs"] == 60 and 0.0 < stats["r2"] <= 1.0
+    assert mean_loss(model, loss, data, 48) < before
+    assert output_layer(model.model) is model.model.classifier and float(model.model.classifier.bias) == 0.0
+    assert dropout_ridge(model) == pytest.approx(0.1 / 0.9)
