@@ -48,7 +48,7 @@ def _judged(data: Any) -> list[str]:
 
 
 def _subset(data: Any, ids: list[str]) -> Any:
-    from crossrank.evaluation.beir import BEIRData
+    from crossrank.data.beir import BEIRData
 
     return BEIRData(data.name, data.corpus, data.queries, {q: data.qrels[q] for q in ids})
 

@@ -149,7 +149,7 @@ class DevEvaluator:
         from torch.nn import Identity
 
         from crossrank.evaluation.reranking import per_list, score_pairs
-        from crossrank.fusion import normalize_scores
+        from crossrank.inference.fusion import normalize_scores
 
         scores = score_pairs(model, self.evaluator.pairs(), 32, False, activation_fn=Identity())
         if self.weight is not None:

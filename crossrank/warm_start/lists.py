@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from crossrank.fusion import normalize_scores
+from crossrank.inference.fusion import normalize_scores
 from crossrank.warm_start.teachers import Teacher
 
 

@@ -17,7 +17,7 @@ import torch
 from torch import Tensor
 
 from crossrank.data.grid import Grid, build_grid
-from crossrank.fusion import normalize_scores
+from crossrank.inference.fusion import normalize_scores
 from crossrank.losses.base import RerankLoss
 
 

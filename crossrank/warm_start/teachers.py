@@ -16,7 +16,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from crossrank.fusion import normalize_scores
+from crossrank.inference.fusion import normalize_scores
 
 BM25_HINT = "the BM25 teacher needs the bm25s package: pip install 'crossrank[bm25]' (or bm25s)."
 

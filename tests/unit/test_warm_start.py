@@ -54,7 +54,7 @@ class OverlapTeacher:
 
     def retrieve(self, queries: Sequence[str], k: int) -> list[list[tuple[int, float]]]:
         out = []
-        for query, scores in zip(queries, self.score(queries, [range(len(self.corpus))] * len(queries))):
+        for scores in self.score(queries, [range(len(self.corpus))] * len(queries)):
             order = np.argsort(-scores, kind="stable")[:k]
             out.append([(int(i), float(scores[i])) for i in order])
         return out
