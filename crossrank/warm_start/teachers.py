@@ -36,6 +36,9 @@ class Teacher(Protocol):
     def score(self, queries: Sequence[str], candidates: Sequence[Sequence[int]]) -> list[np.ndarray]:
         """Per query, the score of each of its candidate documents (same order)."""
 
+    def extend(self, documents: Sequence[str]) -> None:
+        """Add ``documents`` to the index after the existing ones (to score texts outside the corpus)."""
+
 
 def _check_indexed(corpus_size: int | None, name: str) -> int:
     if corpus_size is None:
@@ -63,6 +66,11 @@ class EmbedderTeacher:
     def index(self, corpus: Sequence[str]) -> None:
         self._corpus = np.asarray(self.embedder.encode(list(corpus), batch_size=self.batch_size,
                                                        cache_folder=self.cache_folder), dtype=np.float32)
+
+    def extend(self, documents: Sequence[str]) -> None:
+        _check_indexed(None if self._corpus is None else len(self._corpus), self.name)
+        extra = np.asarray(self.embedder.encode(list(documents), batch_size=self.batch_size), dtype=np.float32)
+        self._corpus = np.concatenate([self._corpus, extra.reshape(len(documents), -1)])  # type: ignore[list-item]
 
     def _queries(self, queries: Sequence[str]) -> np.ndarray:
         return np.asarray(self.embedder.encode(list(queries), batch_size=self.batch_size), dtype=np.float32)
@@ -95,6 +103,7 @@ class BM25Teacher:
         self._bm25s = bm25s
         self._retriever: Any = None
         self._size: int | None = None
+        self._documents: list[str] = []
 
     def _tokens(self, texts: Sequence[str]) -> list[list[str]]:
         return self._bm25s.tokenize(list(texts), stopwords="en", return_ids=False, show_progress=False)
@@ -104,6 +113,12 @@ class BM25Teacher:
         self._retriever.index(self._bm25s.tokenize(list(corpus), stopwords="en", show_progress=False),
                               show_progress=False)
         self._size = len(corpus)
+        self._documents = list(corpus)
+
+    def extend(self, documents: Sequence[str]) -> None:
+        """Re-index the corpus plus ``documents`` (indexing is fast; the statistics then include them)."""
+        _check_indexed(self._size, self.name)
+        self.index(self._documents + list(documents))
 
     def retrieve(self, queries: Sequence[str], k: int) -> list[list[tuple[int, float]]]:
         size = _check_indexed(self._size, self.name)
@@ -144,6 +159,10 @@ class HybridTeacher:
     def index(self, corpus: Sequence[str]) -> None:
         self.dense.index(corpus)
         self.sparse.index(corpus)
+
+    def extend(self, documents: Sequence[str]) -> None:
+        self.dense.extend(documents)
+        self.sparse.extend(documents)
 
     def _blend(self, dense: np.ndarray, sparse: np.ndarray) -> np.ndarray:
         return ((1.0 - self.weight) * normalize_scores(dense, "zscore")

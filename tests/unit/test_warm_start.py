@@ -157,8 +157,20 @@ def test_teacher_scorer_follows_the_pair_order_and_rejects_unknown_documents() -
     scorer = TeacherScorer(teacher, CORPUS)
     pairs = [("paris", CORPUS[0]), ("paris", CORPUS[2]), ("cat", CORPUS[2])]
     np.testing.assert_allclose(scorer.predict(pairs), [1.0, 0.02, 1.02], rtol=1e-6)
-    with pytest.raises(ValueError, match="the teacher can only score documents of its corpus"):
+    with pytest.raises(ValueError, match="the teacher can only score documents of its corpus and cannot add"):
         scorer.predict([("paris", "not in the corpus")])
+
+
+def test_teacher_scorer_adds_documents_outside_the_corpus_to_the_index() -> None:
+    pytest.importorskip("bm25s")
+    bm25 = BM25Teacher()
+    bm25.index(CORPUS[:6])
+    scorer = TeacherScorer(bm25, CORPUS[:6])
+    scores = scorer.predict([("king queen", CORPUS[6]), ("king queen", CORPUS[0])])
+    full = BM25Teacher()
+    full.index(CORPUS[:7])
+    np.testing.assert_allclose(scores, full.score(["king queen"], [[6, 0]])[0], rtol=1e-6)
+    assert scores[0] > 0 and scores[1] == 0
 
 
 # ---------------------------------------------------------------- the stage
