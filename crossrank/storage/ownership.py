@@ -19,7 +19,7 @@ MARKER = ".crossrank.json"
 
 def write_marker(folder: Path, kind: str) -> None:
     """Mark ``folder`` as written by crossrank (``kind``: ``model``, ``dataset``, ...)."""
-    from crossrank import __version__
+    from crossrank.version import __version__
 
     info = {"writer": "crossrank", "version": __version__, "kind": kind,
             "saved_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
