@@ -410,7 +410,7 @@ CASES += [
          lambda t, m: (t / "rows.tsv").write_text("question,sentence,label\nq,d,1\n") and train(t, m,
                                                                                                train="rows.tsv")),
     Case("Unclear messages", "`export`/`serve` listed but not installed", "error when run (was: silently skipped)",
-         lambda t, m: cli("serve") if not _installed("serve") else "installed"),
+         lambda t, m: next((cli(c) for c in ("export", "serve") if not _installed(c)), "both installed")),
     Case("Also", "`crossrank train` progress", "a tqdm bar: steps, elapsed<left, rate; eval tables once each",
          _progress),
 ]
