@@ -342,3 +342,36 @@ def test_not_writable_is_an_oserror_with_one_line(tmp_path: Path) -> None:
     with pytest.raises(NotWritableError) as err:
         check_writable(tmp_path / "f" / "sub")
     assert isinstance(err.value, OSError) and str(err.value).startswith("the output folder ")
+
+
+_DIE = """
+import os, sys
+from pathlib import Path
+from crossrank.storage import atomic, swap
+target, when = Path(sys.argv[1]), sys.argv[2]
+real = swap.exchange
+def exchange(a, b):
+    if when == "before":
+        os._exit(9)  # dies with the new folder complete beside the target, not yet swapped
+    done = real(a, b)
+    os._exit(9)  # dies right after the swap, before the old folder (now at the temporary name) is removed
+swap.exchange = exchange
+atomic.atomic_dir_write(target, lambda f: (f / "weights.txt").write_text("new"), kind="model")
+"""
+
+
+@pytest.mark.parametrize("when, expected", [("before", "old"), ("after", "new")])
+def test_process_dying_around_the_exchange(tmp_path: Path, when: str, expected: str) -> None:
+    """A process that dies (no cleanup runs) just before or just after the exchange rename."""
+    from crossrank.storage.atomic import atomic_dir_write
+
+    target = tmp_path / "final"
+    atomic_dir_write(target, _write("old"), kind="model")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    died = subprocess.run([sys.executable, "-c", _DIE, str(target), when], env=env, capture_output=True)
+    assert died.returncode == 9
+    assert (target / "weights.txt").read_text() == expected  # a complete folder at the path either way
+    leftovers = [p.name for p in tmp_path.iterdir() if p.name.startswith(".final.tmp-")]
+    assert len(leftovers) == 1
+    atomic_dir_write(target, _write("next"), kind="model")  # the next save removes the dead one's leftover
+    assert sorted(os.listdir(tmp_path)) == ["final"] and (target / "weights.txt").read_text() == "next"
