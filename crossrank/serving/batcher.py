@@ -67,7 +67,7 @@ class DynamicBatcher:
         metrics: Where queue depth, batch sizes and inference time are recorded.
     """
 
-    def __init__(self, engine: Any, batch_size: int = 32, max_batch_tokens: int = 16384, chunk_size: int = 32,
+    def __init__(self, engine: Any, batch_size: int = 32, max_batch_tokens: int = 16384, chunk_size: int = 8,
                  max_wait_s: float = 0.002, metrics: ServerMetrics | None = None) -> None:
         self.engine = engine
         self.batch_size = batch_size
