@@ -8,7 +8,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-COMMANDS: tuple[str, ...] = ("train", "evaluate", "rank", "mine", "export", "serve")
+COMMANDS: tuple[str, ...] = ("fit", "train", "evaluate", "rank", "mine", "export", "serve")
 
 
 class CLIError(Exception):
