@@ -86,14 +86,16 @@ class StageCache:
              write_files: Callable[[Path], None] | None = None) -> StageRecord:
         """Write a finished stage atomically: its files (``write_files(tmp)``), payload and meta last."""
         folder = self.folder(index, name)
+        text = json.dumps(payload, indent=1, sort_keys=True)
 
         def write(tmp: Path) -> None:
             if write_files is not None:
                 write_files(tmp)
-            (tmp / PAYLOAD).write_text(json.dumps(payload, indent=1, sort_keys=True), encoding="utf-8")
+            (tmp / PAYLOAD).write_text(text, encoding="utf-8")
             meta = {"stage": name, "key": key, "seconds": seconds, "summary": summary}
             (tmp / META).write_text(json.dumps(meta, indent=1), encoding="utf-8")
 
         atomic_dir_write(folder, write)
         shutil.rmtree(self.stages / f".work-{name}", ignore_errors=True)
-        return StageRecord(name, folder, key, payload, seconds, summary, False)
+        # later stages read the payload as a resumed run would: through JSON (key order, number formats)
+        return StageRecord(name, folder, key, json.loads(text), seconds, summary, False)
