@@ -101,4 +101,5 @@ def summary(payload: dict[str, Any]) -> str:
               f"{s['unanswered_queries']} queries without a relevant document set aside"
               if s["unanswered_queries"] else "",
               f"{s['eval_queries']} of them from --eval" if s["eval_queries"] else ""]
-    return text + "".join(f"; {e}" for e in extras if e)
+    columns = "".join(f"\n    {line}" for line in n["columns"])
+    return text + "".join(f"; {e}" for e in extras if e) + columns
