@@ -11,7 +11,7 @@ import logging
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -24,6 +24,9 @@ from crossrank.inference.fusion import Fusion
 from crossrank.inference.loading import resolve_model_source
 from crossrank.inference.pairs import Pair, check_pairs, is_single_pair
 from crossrank.storage.atomic import atomic_dir_write
+
+if TYPE_CHECKING:
+    from crossrank.model_card.card import ModelCardData
 
 FUSION_CONFIG_KEY = "crossrank_fusion"
 
@@ -78,6 +81,10 @@ class CrossEncoder(nn.Module):
         )
         self.tokenizer = AutoTokenizer.from_pretrained(source, **hub_kwargs)
         self.backend: Any = TorchBackend(self.model)
+        self.trained_by: Any = None
+        """The ``crossrank.Trainer`` that trains this model (set by it); saves then write a model card."""
+        self.model_card_data: ModelCardData | None = None
+        """User fields of the model card (language, license, datasets, ...) written by ``save_pretrained``."""
         self.name_or_path = str(model_name_or_path)
         self.max_length = max_length if max_length is not None else self._default_max_length()
         self.activation_fn = activation_fn or _activation.from_config(self.config)
@@ -178,7 +185,7 @@ class CrossEncoder(nn.Module):
         convert_to_numpy: bool = True,
         convert_to_tensor: bool = False,
         show_progress_bar: bool | None = None,
-    ) -> np.ndarray | torch.Tensor | list[torch.Tensor] | float | Any:
+    ) -> np.ndarray | torch.Tensor | list[torch.Tensor] | float:
         """Score (query, document) pairs.
 
         Pairs are tokenized once, sorted by length into batches (little padding), scored, and
@@ -249,12 +256,21 @@ class CrossEncoder(nn.Module):
 
     # ----------------------------------------------------------------- saving
     def save_pretrained(self, path: str | os.PathLike[str], safe_serialization: bool = True) -> Path:
-        """Write a plain Hugging Face folder atomically (temp folder, then rename)."""
+        """Write a plain Hugging Face folder atomically (temp folder, then rename).
+
+        When a ``crossrank.Trainer`` trained this model (``trained_by``), the folder also gets its model
+        card (``README.md``: data, loss, hyper-parameters, logs, evaluation), filled from that trainer and
+        ``model_card_data``.
+        """
 
         def write(tmp: Path) -> None:
             _activation.store_in_config(self.config, self.activation_fn)
             self.model.save_pretrained(tmp, safe_serialization=safe_serialization)
             self.tokenizer.save_pretrained(tmp)
+            if self.trained_by is not None:
+                from crossrank.model_card.card import write_model_card
+
+                write_model_card(tmp, trainer=self.trained_by, card_data=self.model_card_data)
 
         return atomic_dir_write(Path(path), write)
 

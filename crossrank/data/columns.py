@@ -2,6 +2,13 @@
 
 The convention: the label is the first column named ``label``, ``labels``, ``score`` or ``scores``;
 every other column is an input, in order (first the query, then the document(s)).
+
+Positive labels: wherever crossrank splits labelled documents into relevant and not (grouping pairs into
+evaluator samples, ``crossrank evaluate`` on labelled pairs, ``crossrank mine --label-column``, BEIR qrels,
+listwise lists without any positive), a label is positive when it is ``> 0`` (:func:`is_positive`). That
+is the 0/1 reading of binary labels and the TREC/BEIR reading of graded relevance (0 = not relevant,
+1, 2, ... = relevant); soft or similarity labels in [0, 1] (e.g. 0.3) therefore count as positive —
+binarise such scores yourself (``label >= 0.5``) before grouping them.
 """
 
 from __future__ import annotations
@@ -9,16 +16,18 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import datasets
 
-    from crossrank.losses.base import RerankLoss
+    from crossrank.data.grid import GridLoss
 
 logger = logging.getLogger(__name__)
 
 LABEL_COLUMNS = ("label", "labels", "score", "scores")
+POSITIVE_ABOVE = 0.0
+"""A label is positive when it is greater than this (see the module docstring)."""
 QUERY_NAMES = ("query", "question", "anchor", "queries", "questions")
 FORMAT_SHAPES = {
     "pair": "(query, document) + a label column",
@@ -49,15 +58,23 @@ def resolve_columns(column_names: list[str]) -> ColumnRoles:
     return ColumnRoles([c for c in column_names if c != label], label)
 
 
-def _accepting_losses(input_format: str) -> list[str]:
-    import crossrank.losses as losses
+LOSS_INPUT_FORMATS: dict[str, str] = {}
+"""Loss class name -> the input format it accepts; ``crossrank.losses`` registers its losses here, so that
+validation errors can name the losses that would accept the data without this module importing them."""
 
-    names = []
-    for name in getattr(losses, "__all__", []):
-        cls = getattr(losses, name, None)
-        if isinstance(cls, type) and getattr(cls, "input_format", None) == input_format and name != "RerankLoss":
-            names.append(name)
-    return names
+
+def register_input_format(loss_name: str, input_format: str) -> None:
+    """Record that the loss ``loss_name`` trains on ``input_format`` data (``pair``, ``tuple``, ...)."""
+    LOSS_INPUT_FORMATS[loss_name] = input_format
+
+
+def is_positive(label: float) -> bool:
+    """Whether a label marks a relevant document: ``label > 0`` (see the module docstring)."""
+    return float(label) > POSITIVE_ABOVE
+
+
+def _accepting_losses(input_format: str) -> list[str]:
+    return sorted(name for name, accepted in LOSS_INPUT_FORMATS.items() if accepted == input_format)
 
 
 def _data_format(dataset: datasets.Dataset, roles: ColumnRoles) -> str:
@@ -76,7 +93,7 @@ def _shape_error(loss_name: str, want: str, roles: ColumnRoles, found: str, fix:
     )
 
 
-def _check_shape(dataset: datasets.Dataset, roles: ColumnRoles, loss: RerankLoss) -> str:
+def _check_shape(dataset: datasets.Dataset, roles: ColumnRoles, loss: GridLoss) -> str:
     want, name = loss.input_format, type(loss).__name__
     found = _data_format(dataset, roles)
     keep = roles.inputs[:2] + ([roles.label] if roles.label else [])
@@ -132,7 +149,7 @@ def _warn_order(roles: ColumnRoles) -> None:
             )
 
 
-def validate_for_loss(dataset: datasets.Dataset, loss: RerankLoss, model_num_labels: int | None = None,
+def validate_for_loss(dataset: datasets.Dataset, loss: GridLoss, model_num_labels: int | None = None,
                       dataset_name: str | None = None) -> ColumnRoles:
     """Check ``dataset`` against ``loss`` once, before training; raise a one-line error naming the fix."""
     where = f"dataset {dataset_name!r}: " if dataset_name else ""
@@ -156,7 +173,3 @@ def validate_for_loss(dataset: datasets.Dataset, loss: RerankLoss, model_num_lab
     _warn_order(roles)
     return roles
 
-
-def summarize(dataset: datasets.Dataset, roles: ColumnRoles) -> dict[str, Any]:
-    """Row count and column roles, for logs and the model card."""
-    return {"rows": len(dataset), "inputs": roles.inputs, "label": roles.label}

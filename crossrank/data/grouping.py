@@ -5,29 +5,32 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from crossrank.data.columns import resolve_columns
+from crossrank.data.columns import is_positive, resolve_columns
 
 logger = logging.getLogger(__name__)
 
 
-def group_labeled_pairs(rows: Any, threshold: float = 0.5) -> list[dict[str, Any]]:
+def group_labeled_pairs(rows: Any, columns: tuple[str, str, str] | None = None) -> list[dict[str, Any]]:
     """``[{query, positive: [...], negative: [...]}]`` from rows of (query, document, label).
 
-    Documents whose label is above ``threshold`` are positives. Queries keep their first-appearance
-    order, documents their row order. Queries without any positive are kept (the evaluator reports how
-    many it skips).
+    ``columns`` names the (query, document, label) columns; by default the first two inputs and the label
+    column (``data.columns``). Documents with a positive label (``> 0``, :func:`~crossrank.data.columns.
+    is_positive`) are positives. Queries keep their first-appearance order, documents their row order.
+    Queries without any positive are kept (the evaluator reports how many it skips).
     """
-    roles = resolve_columns(list(rows.column_names))
-    if len(roles.inputs) < 2 or roles.label is None:
-        raise ValueError(
-            f"grouping needs (query, document) columns and a label column; found inputs {roles.inputs} "
-            f"and label {roles.label!r}. Fix: name the relevance column 'label'."
-        )
-    q_col, d_col = roles.inputs[:2]
+    if columns is None:
+        roles = resolve_columns(list(rows.column_names))
+        if len(roles.inputs) < 2 or roles.label is None:
+            raise ValueError(
+                f"grouping needs (query, document) columns and a label column; found inputs {roles.inputs} "
+                f"and label {roles.label!r}. Fix: name the relevance column 'label'."
+            )
+        columns = (roles.inputs[0], roles.inputs[1], roles.label)
+    q_col, d_col, label_col = columns
     samples: dict[str, dict[str, Any]] = {}
-    for query, doc, label in zip(rows[q_col], rows[d_col], rows[roles.label]):
+    for query, doc, label in zip(rows[q_col], rows[d_col], rows[label_col]):
         sample = samples.setdefault(query, {"query": query, "positive": [], "negative": []})
-        sample["positive" if float(label) > threshold else "negative"].append(doc)
+        sample["positive" if is_positive(label) else "negative"].append(doc)
     return list(samples.values())
 
 
@@ -53,7 +56,7 @@ def pairs_to_lists(rows: Any, keep_unanswered: bool = False) -> Any:
         item = lists.setdefault(query, {q_col: query, "documents": [], "labels": []})
         item["documents"].append(doc)
         item["labels"].append(float(label))
-    kept = [x for x in lists.values() if keep_unanswered or any(v > 0 for v in x["labels"])]
+    kept = [x for x in lists.values() if keep_unanswered or any(is_positive(v) for v in x["labels"])]
     if len(kept) < len(lists):
         logger.warning("Grouped %d rows into %d query lists; dropped %d queries whose labels are all 0 "
                        "(no ranking signal; keep them with keep_unanswered).", len(rows), len(kept),

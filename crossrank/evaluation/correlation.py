@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 
@@ -13,6 +12,7 @@ from crossrank.evaluation._csv import append_csv_row
 from crossrank.evaluation._pairs import check_pairs, predict_all
 from crossrank.evaluation._table import format_table
 from crossrank.evaluation.base import Evaluator, epoch_text
+from crossrank.inference.protocols import PairScorer
 
 logger = logging.getLogger(__name__)
 
@@ -77,7 +77,7 @@ class CorrelationEvaluator(Evaluator):
         self.csv_file = "CorrelationEvaluator" + (f"_{name}" if name else "") + "_results.csv"
 
     def __call__(
-        self, model: Any, output_path: str | None = None, epoch: int = -1, steps: int = -1
+        self, model: PairScorer, output_path: str | None = None, epoch: int = -1, steps: int = -1
     ) -> dict[str, float]:
         """Score all pairs in one call and correlate the predictions with the gold scores.
 

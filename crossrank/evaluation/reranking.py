@@ -17,6 +17,7 @@ from crossrank.evaluation import metrics as M
 from crossrank.evaluation._csv import append_csv_row
 from crossrank.evaluation._table import format_table
 from crossrank.evaluation.base import Evaluator, epoch_text
+from crossrank.inference.protocols import PairScorer
 
 logger = logging.getLogger(__name__)
 
@@ -279,7 +280,7 @@ class RerankingEvaluator(Evaluator):
         return any(item.base is not None for item in self.lists)
 
     def __call__(
-        self, model: Any, output_path: str | None = None, epoch: int = -1, steps: int = -1
+        self, model: PairScorer, output_path: str | None = None, epoch: int = -1, steps: int = -1
     ) -> dict[str, float]:
         """Score all pairs once, compute the metrics, log a table and append a CSV row.
 
@@ -314,13 +315,13 @@ class RerankingEvaluator(Evaluator):
         """Whether the samples carry ``first_stage_scores`` (enables fusion metrics and tuning)."""
         return any(item.first_stage is not None for item in self.lists)
 
-    def _logits(self, model: Any) -> np.ndarray:
+    def _logits(self, model: PairScorer) -> np.ndarray:
         from torch import nn
 
         return score_pairs(model, self.pairs(), self.batch_size, self.show_progress_bar, activation_fn=nn.Identity())
 
     def tune_fusion(
-        self, model: Any, metric: str = "map", weights: Sequence[float] | None = None, normalize: str = "zscore",
+        self, model: PairScorer, metric: str = "map", weights: Sequence[float] | None = None, normalize: str = "zscore",
         rule: str = "plateau",
     ) -> tuple[Any, dict[float, float]]:
         """Choose the first-stage fusion weight by ``metric`` (map, mrr@k or ndcg@k) on these samples.
@@ -428,7 +429,7 @@ class RerankingEvaluator(Evaluator):
         return config
 
 
-def activate(model: Any, logits: np.ndarray) -> np.ndarray:
+def activate(model: PairScorer, logits: np.ndarray) -> np.ndarray:
     """The model's own activation applied to raw logits (what ``predict`` would have returned)."""
     import torch
 

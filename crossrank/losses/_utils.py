@@ -77,6 +77,13 @@ def check_num_labels(loss: nn.Module, required: int | None) -> None:
         )
 
 
+def check_mini_batch_size(value: int | None) -> int | None:
+    """``value`` when it is None or a positive number of pairs (the trainer's chunk size for this loss)."""
+    if value is not None and (isinstance(value, bool) or int(value) != value or value <= 0):
+        raise ValueError(f"mini_batch_size must be a positive number of pairs; found {value}.")
+    return value
+
+
 def check_grid(name: str, scores: Tensor, mask: Tensor, labels: Tensor | None = None) -> None:
     """Raise a clear error when ``scores``, ``mask`` and (2-D) ``labels`` do not share the (B, G) shape."""
     if scores.dim() != 2:

@@ -103,7 +103,8 @@ class RankNetLoss(LambdaLoss):
         eps: floor of the ideal DCG.
         reduction_log: ``"binary"`` (log2, the default) or ``"natural"`` logarithm.
         activation_fn: applied to the logits first; identity by default.
-        mini_batch_size: how many pairs the trainer scores at once (``None``: the batch size).
+        mini_batch_size: score the grid in chunks of this many pairs (gradient caching, bounded
+            memory; ``None``: the trainer's ``mini_batch_size``, else the whole batch at once).
 
     Example:
         >>> from crossrank import CrossEncoder

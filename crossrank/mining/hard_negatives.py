@@ -34,15 +34,17 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import random
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 
+from crossrank.inference.protocols import EmbeddingModel, PairScorer, TextEncoder
 from crossrank.mining.config import MiningConfig, resolve_range_max
 from crossrank.mining.search import candidate_count, search
 from crossrank.mining.stats import MiningStats, compute_stats
@@ -52,12 +54,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
 logger = logging.getLogger(__name__)
 NEG_INF = -math.inf
-
-
-class PairScorer(Protocol):
-    """What rescoring needs from a cross-encoder: ``predict(pairs, batch_size=...)``."""
-
-    def predict(self, pairs: list[tuple[str, str]], batch_size: int = 32, **kwargs: Any) -> Any: ...
 
 
 @dataclass
@@ -158,7 +154,8 @@ def prepare(anchors: Sequence[str], positives: Sequence[str], corpus: Sequence[s
     return Prepared(queries, corpus_list, positive_ids, max_positives, len(anchors))
 
 
-def _embed(model: Any, texts: list[str], prompt: str | None, prompt_name: str | None, config: MiningConfig) -> Any:
+def _embed(model: TextEncoder, texts: list[str], prompt: str | None, prompt_name: str | None,
+           config: MiningConfig) -> Any:
     from crossrank.embedder import Embedder
 
     if isinstance(model, Embedder):
@@ -188,12 +185,12 @@ def check_embeddings(vectors: Any, texts: Sequence[str], what: str) -> torch.Ten
     return torch.nn.functional.normalize(tensor, p=2, dim=1)
 
 
-def encode(model: Any, prepared: Prepared, config: MiningConfig) -> tuple[torch.Tensor, torch.Tensor]:
+def encode(model: EmbeddingModel, prepared: Prepared, config: MiningConfig) -> tuple[torch.Tensor, torch.Tensor]:
     """Embed the unique queries and the corpus; returns normalised ``(queries, corpus)`` tensors."""
-    if isinstance(model, str):
+    if isinstance(model, str | os.PathLike):
         from crossrank.embedder import Embedder
 
-        model = Embedder(model)
+        model = Embedder(os.fspath(model))
     corpus_vectors = _embed(model, prepared.corpus, config.corpus_prompt, config.corpus_prompt_name, config)
     query_vectors = _embed(model, prepared.queries, config.query_prompt, config.query_prompt_name, config)
     return (
@@ -459,7 +456,7 @@ def mine_embeddings(
 
 def mine(
     dataset: Dataset,
-    model: Any,
+    model: EmbeddingModel,
     config: MiningConfig,
     corpus: Sequence[str] | None = None,
     cross_encoder: PairScorer | None = None,
@@ -517,7 +514,8 @@ def mine(
 
 
 def mine_hard_negatives(
-    dataset: Dataset, model: Any, anchor_column_name: str | None = None, positive_column_name: str | None = None,
+    dataset: Dataset, model: EmbeddingModel, anchor_column_name: str | None = None,
+    positive_column_name: str | None = None,
     corpus: Sequence[str] | None = None, cross_encoder: PairScorer | None = None, range_min: int = 0,
     range_max: int | None = None, max_score: float | None = None, min_score: float | None = None,
     absolute_margin: float | None = None, relative_margin: float | None = None, num_negatives: int = 3,

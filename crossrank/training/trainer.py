@@ -7,10 +7,12 @@ wraps for DDP/DeepSpeed/FSDP; crossrank only overrides documented hooks:
   one dataset per batch for multi-dataset training;
 - ``create_optimizer``: parameter groups for ``learning_rate_mapping`` (``training.optim``);
 - ``compute_loss``: grid -> scores -> the dataset's loss, scored in length-sorted pieces or, with
-  ``mini_batch_size``, in cached chunks (``training.cached``);
-- ``training_step``: the base step, then the chunk replay of cached scoring (its backward stopped at
-  the scores, so ``accelerator.backward`` keeps gradient-accumulation and fp16 loss scaling);
-- ``evaluate``/``evaluation_loop`` (adds the evaluators' metrics, main process only) and ``log``.
+  ``mini_batch_size``, in cached chunks (``training.cached``: the chunks are replayed with gradients
+  inside the base step's ``accelerator.backward``, so gradient accumulation and fp16 loss scaling apply);
+- ``evaluate``/``evaluation_loop`` (adds the evaluators' metrics, main process only) and ``log``;
+- ``save_model``: a public call saves through ``CrossEncoder.save_pretrained`` (activation in the config,
+  and the model card: the trainer attaches itself to the model as ``trained_by``); checkpoints are the
+  base Trainer's.
 """
 
 from __future__ import annotations
@@ -90,7 +92,7 @@ class Trainer(transformers.Trainer):
             ``eval_{key}`` and can drive ``metric_for_best_model``.
         callbacks: ``transformers.TrainerCallback`` objects.
 
-    Memory-bounded scoring: with ``args.mini_batch_size`` (or a loss with ``uses_gradient_cache``), the
+    Memory-bounded scoring: with ``args.mini_batch_size`` (or a loss's own ``mini_batch_size``), the
     grid is scored in chunks without gradients, the loss's gradient w.r.t. the scores is taken, and each
     chunk is re-run with gradients (dropout replayed) — see ``crossrank.training.cached``.
 
@@ -111,6 +113,7 @@ class Trainer(transformers.Trainer):
         optimizers: tuple[Any, Any] = (None, None),
     ) -> None:
         args = args or TrainingArguments(output_dir="output")
+        seed = args.data_seed if args.data_seed is not None else args.seed
         self.cross_encoder = model
         train_dataset, eval_dataset = _plain_dict(train_dataset), _plain_dict(eval_dataset)
         self.loss: RerankLoss | Mapping[str, RerankLoss] = loss if loss is not None else default_loss(model)
@@ -121,14 +124,17 @@ class Trainer(transformers.Trainer):
         if eval_dataset is None and self.evaluators:
             eval_dataset = {}  # the evaluators alone provide the metrics
         super().__init__(
-            model=model.model, args=args, data_collator=RerankCollator(model, self.loss),
+            model=model.model, args=args,
+            data_collator=RerankCollator(model, self.loss, seed=seed),
             train_dataset=train_dataset, eval_dataset=eval_dataset, processing_class=model.tokenizer,
             callbacks=callbacks, optimizers=optimizers,
         )
         # Our losses are already means; let the base Trainer scale for gradient accumulation.
         self.model_accepts_loss_kwargs = False
         self._components: dict[str, list[float]] = {}
-        self._pending_replay: ChunkedScores | None = None
+        self.final_metrics: dict[str, float] | None = None
+        """Evaluator metrics of the final model for its model card (else the last logged ones are used)."""
+        model.trained_by = self
 
     # ------------------------------------------------------------------ data
     def get_train_dataloader(self) -> DataLoader:
@@ -205,9 +211,7 @@ class Trainer(transformers.Trainer):
                 "mini_batch_size (memory-bounded scoring) needs the plain backward pass and does not work with "
                 "DeepSpeed; found a DeepSpeed run. Fix: unset mini_batch_size or use DDP/FSDP."
             )
-        logits = scorer.score()
-        self._pending_replay = scorer
-        return logits
+        return scorer.score()
 
     def compute_loss(
         self, model: torch.nn.Module, inputs: dict[str, Any], return_outputs: bool = False,
@@ -224,16 +228,16 @@ class Trainer(transformers.Trainer):
             value = torch.stack(list(value.values())).sum()
         return (value, {"scores": scores.detach()}) if return_outputs else value
 
-    def training_step(self, model: torch.nn.Module, inputs: dict[str, Any],
-                      num_items_in_batch: Any = None) -> torch.Tensor:
-        """The base step; with chunked scoring, its backward stops at the scores and the chunks replay."""
-        self._pending_replay = None
-        loss = super().training_step(model, inputs, num_items_in_batch)
-        scorer, self._pending_replay = self._pending_replay, None
-        if scorer is not None:
-            with self.compute_loss_context_manager():
-                scorer.replay()
-        return loss
+    def save_model(self, output_dir: str | None = None, _internal_call: bool = False) -> None:
+        """Save the trained model; a public call writes a full crossrank folder with its model card.
+
+        Checkpoints (``_internal_call``) and DeepSpeed/FSDP runs use the base Trainer's saving.
+        """
+        if _internal_call or self.is_deepspeed_enabled or self.is_fsdp_enabled:
+            super().save_model(output_dir, _internal_call)
+            return
+        if self.args.should_save:
+            self.cross_encoder.save_pretrained(output_dir or self.args.output_dir)
 
     def log(self, logs: dict[str, float], start_time: float | None = None) -> None:
         if self._components and "loss" in logs:
