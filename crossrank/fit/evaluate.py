@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from crossrank.data.columns import is_positive
 from crossrank.fit.metrics import AT_K, mean_metrics, query_metrics, run_metrics
 
 MODES = ("realistic", "all_positives")
@@ -28,7 +29,7 @@ def test_lists(collection: Mapping[str, Any], run: Mapping[str, Mapping[str, flo
     for qid in query_ids:
         ranked = sorted(run.get(qid, {}).items(), key=lambda item: -item[1])[:depth]
         found = {d for d, _ in ranked}
-        missed = sorted(d for d, g in collection["qrels"][qid].items() if g > 0 and d not in found)
+        missed = sorted(d for d, g in collection["qrels"][qid].items() if is_positive(g) and d not in found)
         out.append({"query_id": qid, "documents": [d for d, _ in ranked], "first": [s for _, s in ranked],
                     "missed": missed})
     return out
@@ -76,7 +77,7 @@ def score_samples(lists: Sequence[Mapping[str, Any]], logits: Sequence[np.ndarra
     for x, scores in zip(lists, logits):
         judged = qrels[x["query_id"]]
         for d, s in zip(x["documents"], scores[: len(x["documents"])]):
-            (relevant if judged.get(d, 0) > 0 else other).append(float(s))
+            (relevant if is_positive(judged.get(d, 0)) else other).append(float(s))
     rng = np.random.default_rng(seed)
     if len(other) > MAX_SCORE_SAMPLES:
         other = [other[i] for i in sorted(rng.permutation(len(other))[:MAX_SCORE_SAMPLES].tolist())]

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from crossrank.data.columns import is_positive
 from crossrank.evaluation import metrics as M
 
 AT_K = 10
@@ -24,7 +25,7 @@ def metric_names(recall_k: int) -> list[str]:
 def query_metrics(doc_ids: Sequence[str], scores: Sequence[float] | None, judged: Mapping[str, float],
                   recall_k: int) -> dict[str, float]:
     """Metrics of one query's list, ranked by ``scores`` (None: the list's own order, best first)."""
-    relevant = {d for d, g in judged.items() if g > 0}
+    relevant = {d for d, g in judged.items() if is_positive(g)}
     gains = [1.0 if d in relevant else 0.0 for d in doc_ids]
     values = np.arange(len(doc_ids), 0, -1, dtype=np.float64) if scores is None else np.asarray(scores, np.float64)
     found = int(sum(gains))

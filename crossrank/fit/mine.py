@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from crossrank.data.columns import is_positive
 from crossrank.fit.config import FitConfig
 
 MAX_POSITIVES_PER_LIST = 8
@@ -75,10 +76,10 @@ def mine(collection: Mapping[str, Any], split: Mapping[str, list[str]], run: Map
     doc_index = {d: i for i, d in enumerate(doc_ids)}
     rng = np.random.default_rng(config.seed)
     qids = list(split["train"])
-    positives = [[doc_index[d] for d, g in qrels[q].items() if g > 0][:MAX_POSITIVES_PER_LIST] for q in qids]
+    positives = [[doc_index[d] for d, g in qrels[q].items() if is_positive(g)][:MAX_POSITIVES_PER_LIST] for q in qids]
     judged = []
     for q in qids:
-        negatives = sorted(doc_index[d] for d, g in qrels[q].items() if g <= 0)
+        negatives = sorted(doc_index[d] for d, g in qrels[q].items() if not is_positive(g))
         take = min(len(negatives), config.num_negatives)
         judged.append(sorted(rng.choice(negatives, size=take, replace=False).tolist()) if take else [])
     wanted = [config.num_negatives - len(j) for j in judged]

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from crossrank.data.columns import is_positive
 from crossrank.fit.config import FitConfig
 from crossrank.fit.probe import LADDER, PROBE_MAX_LENGTH, Rates
 
@@ -159,7 +160,7 @@ def budget_plan(counts: Mapping[str, int], lengths: Sequence[int], rates: Rates,
 def sample_pairs(collection: Mapping[str, Any], query_ids: Sequence[str], count: int, seed: int) -> list[tuple]:
     """Up to ``count`` (query, relevant document) pairs of the given queries, seeded."""
     qrels, queries, corpus = collection["qrels"], collection["queries"], collection["corpus"]
-    pairs = [(queries[q], corpus[d]) for q in query_ids for d, g in qrels[q].items() if g > 0]
+    pairs = [(queries[q], corpus[d]) for q in query_ids for d, g in qrels[q].items() if is_positive(g)]
     rng = np.random.default_rng(seed)
     picks = rng.permutation(len(pairs))[:count]
     return [pairs[i] for i in sorted(picks.tolist())]

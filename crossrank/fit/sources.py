@@ -1,8 +1,8 @@
 """Where ``crossrank fit`` reads files: thin calls into the library's one reader of each kind.
 
-Row files go through :func:`crossrank.data.io.load_dataset_file` (gzipped JSON Lines through the BEIR
-reader until the table reader learns ``.gz``), qrels and BEIR folders through
-:mod:`crossrank.evaluation.beir`. Nothing here parses a format itself.
+Row files go through the table reader (:func:`crossrank.data.tables.read_table`; saved ``datasets`` folders
+through :func:`crossrank.data.io.load_dataset_file`), qrels and BEIR folders through :mod:`crossrank.data.beir`.
+Nothing here parses a format itself.
 """
 
 from __future__ import annotations
@@ -16,17 +16,13 @@ QRELS_SPLITS = ("train", "test", "dev")
 def read_rows(path: str | Path) -> dict[str, list[Any]]:
     """``{column: values}`` of a rows file (JSONL/JSON/CSV/TSV/Parquet/Arrow, ``.jsonl.gz``, a datasets folder)."""
     p = Path(path).expanduser()
-    if p.name.lower().endswith((".jsonl.gz", ".json.gz")):
-        from crossrank.evaluation.beir import _read_jsonl
+    if p.is_dir():
+        from crossrank.data.io import load_dataset_file
 
-        rows = _read_jsonl(p)
-        names: dict[str, None] = {}
-        for row in rows:
-            names.update(dict.fromkeys(row))
-        return {name: [row.get(name) for row in rows] for name in names}
-    from crossrank.data.io import load_dataset_file
+        return load_dataset_file(p).to_dict()
+    from crossrank.data.tables import read_table
 
-    return load_dataset_file(p).to_dict()
+    return read_table(p)
 
 
 def is_qrels_file(path: str | Path) -> bool:
@@ -50,7 +46,7 @@ def _number(text: str) -> bool:
 
 def read_qrels(path: str | Path) -> dict[str, dict[str, float]]:
     """``{query id: {document id: grade}}`` of a qrels TSV."""
-    from crossrank.evaluation.beir import read_qrels as beir_qrels
+    from crossrank.data.beir import read_qrels as beir_qrels
 
     return beir_qrels(Path(path))
 
@@ -60,7 +56,7 @@ def load_beir(path: str | Path, prefer: tuple[str, ...] = QRELS_SPLITS) -> Any:
 
     ``prefer`` orders the qrels looked for: ``qrels/{split}.tsv``, ``qrels_{split}.tsv``, then ``qrels.tsv``.
     """
-    from crossrank.evaluation.beir import load_beir_folder
+    from crossrank.data.beir import load_beir_folder
 
     errors = []
     for split in prefer:

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from crossrank.data.columns import is_positive
 from crossrank.fit.config import FitConfig
 
 MIN_TRAIN, MIN_DEV, MIN_TEST = 20, 10, 10
@@ -36,7 +37,7 @@ def split_queries(collection: dict[str, Any], config: FitConfig) -> dict[str, An
     queries, qrels = collection["queries"], collection["qrels"]
     eval_ids = list(collection["eval_ids"])
     eval_texts = {_norm(queries[q]) for q in eval_ids}
-    answered = [q for q in queries if q not in set(eval_ids) and any(g > 0 for g in qrels.get(q, {}).values())]
+    answered = [q for q in queries if q not in set(eval_ids) and any(is_positive(g) for g in qrels.get(q, {}).values())]
     overlap = [q for q in answered if _norm(queries[q]) in eval_texts]
     pool = _groups([q for q in answered if _norm(queries[q]) not in eval_texts], queries)
     need = minimum_queries(bool(eval_ids))

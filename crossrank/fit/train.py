@@ -2,7 +2,7 @@
 first-stage fusion tuned on dev.
 
 The training arguments and the keep-best schedule (evaluate about five times, keep and reload the best
-checkpoint by dev NDCG@10) are the library's (:func:`crossrank.cli.train.build_args`); the start model
+checkpoint by dev NDCG@10) are the library's (:func:`crossrank.pipeline.schedule.keep_best_arguments`); the start model
 (warm-started or not) is measured on dev first and kept when no trained checkpoint beats it. The fusion
 weight is chosen on the whole dev split at the rerank depth (:meth:`RerankingEvaluator.tune_fusion`) and
 stored with the model.
@@ -57,22 +57,23 @@ def make_loss(name: str, model: Any) -> Any:
             "lambda": losses.LambdaLoss}[name](model)
 
 
-def training_args(plan: Mapping[str, Any], rows: int, evaluator: Any, output_dir: Path, seed: int,
-                  fresh_head: bool) -> Any:
+def training_args(plan: Mapping[str, Any], evaluator: Any, output_dir: Path, seed: int, fresh_head: bool) -> Any:
     """The library's TrainingArguments with its keep-best schedule, from the sizing stage's plan."""
-    from crossrank.cli.train import build_args
+    from crossrank.pipeline.schedule import keep_best_arguments
+    from crossrank.training.args import TrainingArguments
 
-    training = {"output_dir": str(output_dir), "num_train_epochs": float(plan["epochs"]),
-                "max_steps": int(plan["max_steps"]), "per_device_train_batch_size": int(plan["rows_per_step"]),
-                "learning_rate": float(plan["learning_rate"]), "lr_scheduler_type": "linear", "seed": seed,
-                "data_seed": seed, "logging_steps": max(1, int(plan["max_steps"]) // 20), "save_total_limit": 2,
-                "dataloader_pin_memory": False, "disable_tqdm": False}
+    steps = int(plan["max_steps"])
+    given: dict[str, Any] = {
+        "output_dir": str(output_dir), "num_train_epochs": float(plan["epochs"]), "max_steps": steps,
+        "per_device_train_batch_size": int(plan["rows_per_step"]), "learning_rate": float(plan["learning_rate"]),
+        "warmup_steps": 0.1, "lr_scheduler_type": "linear", "seed": seed, "data_seed": seed,
+        "logging_steps": max(1, steps // 20), "dataloader_pin_memory": False, "disable_tqdm": False,
+        **keep_best_arguments(evaluator.primary_metric, steps, int(plan["evaluations"]),
+                              greater_is_better=evaluator.greater_is_better),
+    }
     if fresh_head:
-        training["learning_rate_mapping"] = {HEAD_PATTERN: float(plan["head_learning_rate"])}
-    args = build_args({"training": training, "seed": seed}, rows, evaluator)
-    every = max(1, -(-int(plan["max_steps"]) // int(plan["evaluations"])))
-    args.eval_steps = args.save_steps = every
-    return args
+        given["learning_rate_mapping"] = {HEAD_PATTERN: float(plan["head_learning_rate"])}
+    return TrainingArguments(**given)
 
 
 def history(trainer: Any, key: str) -> list[list[float]]:
@@ -90,7 +91,7 @@ def train_model(model: Any, collection: Mapping[str, Any], lists: Sequence[Mappi
     start = evaluator(model)[evaluator.primary_metric]
     dataset = training_dataset(lists, collection, plan["loss"])
     model.max_length = int(plan["max_length"])
-    args = training_args(plan, len(dataset), evaluator, work / "checkpoints", seed, fresh_head)
+    args = training_args(plan, evaluator, work / "checkpoints", seed, fresh_head)
     guard = Deadline(deadline)
     trainer = Trainer(model, args, train_dataset=dataset, loss=make_loss(plan["loss"], model), evaluator=evaluator,
                       callbacks=[guard])

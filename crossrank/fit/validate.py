@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from crossrank.data.columns import is_positive
 from crossrank.fit import sources
 from crossrank.fit.collection import LoadNotes, corpus_from_rows, load_pairs
 from crossrank.fit.config import FitConfig
@@ -50,7 +51,7 @@ def _text_stats(texts: list[str]) -> dict[str, float]:
 def describe(queries: dict[str, str], qrels: dict[str, dict[str, float]], corpus: dict[str, str],
              eval_ids: list[str]) -> dict[str, Any]:
     """Counts that the summary prints and the sizing stage reads."""
-    positives = [sum(1 for g in qrels.get(q, {}).values() if g > 0) for q in queries]
+    positives = [sum(1 for g in qrels.get(q, {}).values() if is_positive(g)) for q in queries]
     answered = [p for p in positives if p > 0]
     grades = sorted({g for judged in qrels.values() for g in judged.values()})
     return {
@@ -58,8 +59,8 @@ def describe(queries: dict[str, str], qrels: dict[str, dict[str, float]], corpus
         "unanswered_queries": len(positives) - len(answered), "documents": len(corpus),
         "positives_per_query": {"min": min(answered, default=0), "mean": float(np.mean(answered or [0])),
                                 "max": max(answered, default=0)},
-        "judged_negatives": sum(1 for judged in qrels.values() for g in judged.values() if g <= 0),
-        "grades": grades[:20], "graded": len([g for g in grades if g > 0]) > 1,
+        "judged_negatives": sum(1 for judged in qrels.values() for g in judged.values() if not is_positive(g)),
+        "grades": grades[:20], "graded": len([g for g in grades if is_positive(g)]) > 1,
         "query_text": _text_stats(list(queries.values())),
         "document_text": _text_stats(list(corpus.values())[:5000]),
     }
@@ -75,7 +76,7 @@ def validate(config: FitConfig) -> dict[str, Any]:
         eval_queries, eval_qrels = load_pairs(config.eval, corpus, EVAL_PREFIX, notes)
         queries.update(eval_queries)
         qrels.update(eval_qrels)
-        eval_ids = sorted(q for q in eval_queries if any(g > 0 for g in eval_qrels.get(q, {}).values()))
+        eval_ids = sorted(q for q in eval_queries if any(is_positive(g) for g in eval_qrels.get(q, {}).values()))
         if not eval_ids:
             raise ValueError(f"--eval {config.eval}: no query has a relevant document; nothing to evaluate on.")
     _check_documents(qrels, corpus, "the judgements")
