@@ -119,3 +119,35 @@ def test_durations_and_yaml_keys(tmp_path: Path) -> None:
         parse_duration("soon")
     with pytest.raises(ValueError, match="unknown key 'lost' in the fit: section.*Did you mean 'loss'"):
         FitConfig.from_mapping({"pairs": ["x"], "lost": "bce"})
+
+
+def test_python_entry_and_cli_report_bad_input_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    import crossrank
+    from crossrank.cli import main
+
+    paths = write_collection(tmp_path)
+    bad = _jsonl(tmp_path / "bad.jsonl", [{"x": 1}] * 3)
+    with pytest.raises(ValueError, match="no usable query/document columns"):
+        crossrank.fit(str(bad), corpus=str(paths["corpus"]), out=str(tmp_path / "py"))
+    assert main(["fit", str(bad), "--corpus", str(paths["corpus"]), "--out", str(tmp_path / "cli")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("crossrank fit: error: ") and "\n" not in err and "no usable query/document columns" in err
+
+
+def test_yaml_section_pins_choices(tmp_path: Path) -> None:
+    from crossrank.cli.fit import config_from_args
+
+    paths = write_collection(tmp_path / "data")
+    (tmp_path / "fit.yaml").write_text("fit:\n  pairs: data/pairs.jsonl\n  corpus: data/corpus.jsonl\n  loss: bce\n"
+                                       "  epochs: 2\n  time_budget: 10m\n  out: runs/x\n")
+    import argparse
+
+    from crossrank.cli import build_parser
+
+    parser = build_parser()
+    args = parser.parse_args(["fit", "--config", str(tmp_path / "fit.yaml"), "--epochs", "3"])
+    assert isinstance(args, argparse.Namespace)
+    config = config_from_args(args)
+    assert config.pairs == [str(paths["pairs"])] and config.corpus == str(paths["corpus"])
+    assert (config.loss, config.epochs, config.time_budget) == ("bce", 3.0, 600.0)
+    assert config.out == str(tmp_path / "runs" / "x")
