@@ -37,4 +37,6 @@ def run(args: argparse.Namespace) -> int:
         print(metrics_table(result.before, result.after))
     if result.fusion_note:
         print(result.fusion_note)
+    if result.warm_note:
+        print(result.warm_note)
     return 0

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import torch
 
 from crossrank.data.columns import resolve_columns
 from crossrank.data.grid import GridLoss, batch_generator, build_grid
 
-if TYPE_CHECKING:
-    from crossrank.model import CrossEncoder
+
+class PairTokenizer(Protocol):
+    """What the collator needs of a model: ``tokenize(pairs, padding=True)`` (``CrossEncoder`` has it)."""
+
+    def tokenize(self, pairs: list[tuple[str, str]], padding: bool = True) -> Any: ...
 
 DATASET_KEY = "__crossrank_dataset__"
 """Rows of multi-dataset training carry their dataset's name under this key (set by the trainer)."""
@@ -33,7 +36,7 @@ class RerankCollator:
     (``data.grid.batch_generator``), never from the global random state.
     """
 
-    model: CrossEncoder
+    model: PairTokenizer
     loss: GridLoss | Mapping[str, GridLoss]
     seed: int = 0
 

