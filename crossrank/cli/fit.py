@@ -10,7 +10,7 @@ from crossrank.cli import CLIError
 
 FLAGS = ("corpus", "eval", "base", "embedder", "out", "time_budget", "first_stage", "loss", "export", "seed",
          "rerank_k", "max_length", "epochs", "learning_rate", "num_negatives", "random_negatives", "margin",
-         "warm_start")
+         "warm_start", "warm_lists")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -30,6 +30,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--loss", choices=("auto", "bce", "listnet", "lambda"))
     p.add_argument("--export", choices=("int8", "fp32", "none"))
     p.add_argument("--warm-start", choices=("auto", "on", "off"))
+    p.add_argument("--warm-lists", type=int, help="warm-start training lists (default: from the budget)")
     p.add_argument("--resume", action="store_true", help="continue from the last finished stage in --out")
     p.add_argument("--seed", type=int)
     p.add_argument("--rerank-k", type=int, help="first-stage candidates to rerank (default: from the budget)")

@@ -79,6 +79,7 @@ class FitConfig:
         dev_fraction, test_fraction: shares of the queries in dev and test (test only without ``eval``).
         max_dev_queries: dev queries at most (the rest of the dev share goes to training).
         warm_start: ``auto``/``on`` run the warm-start stage before supervised training; ``off`` skips it.
+        warm_lists: warm-start training lists (None: from the budget, or 2 per train query, 500 to 2,000).
         batch_pairs: (query, document) pairs per optimiser step (lists for listwise losses are sized to it).
     """
 
@@ -106,6 +107,7 @@ class FitConfig:
     test_fraction: float = 0.2
     max_dev_queries: int = 150
     warm_start: WarmMode = "auto"
+    warm_lists: int | None = None
     batch_pairs: int = 32
 
     def __post_init__(self) -> None:
@@ -135,7 +137,7 @@ class FitConfig:
         for name in ("dev_fraction", "test_fraction"):
             if not 0.0 < getattr(self, name) < 0.5:
                 raise ValueError(f"{name} must be in (0, 0.5); found {getattr(self, name)}.")
-        for name in ("rerank_k", "max_length", "epochs", "learning_rate"):
+        for name in ("rerank_k", "max_length", "epochs", "learning_rate", "warm_lists"):
             value = getattr(self, name)
             if value is not None and value <= 0:
                 raise ValueError(f"{name} must be positive (or auto); found {value}.")

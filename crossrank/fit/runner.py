@@ -38,7 +38,7 @@ def _options(c: FitConfig) -> dict[str, Callable[[], Any]]:
         "split": lambda: [c.seed, c.dev_fraction, c.test_fraction, c.max_dev_queries],
         "size": lambda: [c.base, c.embedder, c.time_budget, c.first_stage, c.loss, c.epochs, c.learning_rate,
                          c.max_length, c.rerank_k, c.num_negatives, c.random_negatives, c.batch_pairs, c.warm_start,
-                         c.export, c.seed],
+                         c.warm_lists, c.export, c.seed],
         "first_stage": lambda: [c.first_stage, c.embedder, first_stage_depth(c)],
         "mine": lambda: [list(c.hard_range), c.margin, c.num_negatives, c.random_negatives, c.seed],
         "warm_start": lambda: [c.base, c.embedder, c.seed],

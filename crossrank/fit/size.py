@@ -212,8 +212,7 @@ def size_run(collection: Mapping[str, Any], split: Mapping[str, list[str]], conf
         "loss": loss, "max_length": plan["max_length"], "epochs": epochs, "learning_rate": rate,
         "head_learning_rate": 1e-3, "rerank_k": plan["depth"], "eval_queries": plan["eval_queries"],
         "eval_depth": plan["eval_depth"], "rows_per_step": per_step, "max_steps": steps, "evaluations": EVALS,
-        "warm_start": {"enabled": warm, "pairs": plan["warm_pairs"], "lists": plan["warm_pairs"] // WARM_LIST,
-                       "reason": _warm_reason(config, warm)},
+        "warm_start": _warm_plan(config, warm, plan, rates),
         "rates": rates.to_dict() if rates else None, "estimates": plan["estimates"],
         "pair_tokens_p90": float(np.percentile(lengths, 90)) if lengths else None,
         "reasons": {"loss": loss_reason, "max_length": length_reason, "rerank_k": plan["depth_reason"],
@@ -223,9 +222,18 @@ def size_run(collection: Mapping[str, Any], split: Mapping[str, list[str]], conf
     }
 
 
+def _warm_plan(config: FitConfig, warm: bool, plan: Mapping[str, Any], rates: Rates | None) -> dict[str, Any]:
+    lists = config.warm_lists or max(1, plan["warm_pairs"] // WARM_LIST)
+    per_s = plan.get("train_pairs_per_s")
+    return {"enabled": warm, "lists": lists if warm else 0, "reason": _warm_reason(config, warm),
+            "seconds": lists * WARM_LIST / per_s if warm and per_s else None}
+
+
 def _warm_reason(config: FitConfig, warm: bool) -> str:
     if config.warm_start == "off":
         return "--warm-start off"
+    if config.warm_lists:
+        return f"on, --warm-lists {config.warm_lists}"
     if not warm:
         return "this crossrank has no crossrank.warm_start module; supervised training starts from the base model"
     return "on: the reranker first learns the first stage's ranking (user queries + pseudo-queries), then the labels"

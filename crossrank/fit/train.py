@@ -15,25 +15,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from transformers import TrainerCallback
-
 from crossrank.fit.metrics import AT_K
 
 HEAD_PATTERN = r"(^|\.)(pooler|classifier|score)\."
-
-
-class Deadline(TrainerCallback):
-    """Stops training at a wall-clock deadline (``time.monotonic()``), a guard when the machine is slower than
-    the probe measured; ``stopped_at`` is the step where it fired."""
-
-    def __init__(self, deadline: float | None) -> None:
-        self.deadline, self.stopped_at = deadline, None
-
-    def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
-        if self.deadline is not None and time.monotonic() > self.deadline:
-            self.stopped_at = self.stopped_at or int(state.global_step)
-            control.should_training_stop = True
-            control.should_evaluate = control.should_save = True
 
 
 def training_dataset(lists: Sequence[Mapping[str, Any]], collection: Mapping[str, Any], loss: str) -> Any:
@@ -92,7 +76,9 @@ def train_model(model: Any, collection: Mapping[str, Any], lists: Sequence[Mappi
     dataset = training_dataset(lists, collection, plan["loss"])
     model.max_length = int(plan["max_length"])
     args = training_args(plan, evaluator, work / "checkpoints", seed, fresh_head)
-    guard = Deadline(deadline)
+    from crossrank.warm_start.budget import TimeBudget
+
+    guard = TimeBudget(max(1.0, deadline - time.monotonic()) if deadline is not None else None)
     trainer = Trainer(model, args, train_dataset=dataset, loss=make_loss(plan["loss"], model), evaluator=evaluator,
                       callbacks=[guard])
     began = time.monotonic()

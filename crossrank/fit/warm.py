@@ -16,6 +16,8 @@ from typing import Any
 from crossrank.fit.config import FitConfig
 
 WARM_BATCH = 8  # lists per optimiser step
+HELDOUT_LISTS = 16  # teacher lists kept out to measure the distillation loss before and after
+GUARD = 2.0  # the warm start stops at this multiple of its planned seconds (a machine slower than measured)
 
 
 def make_teacher(first: Mapping[str, Any], embedder: str, cache: Path) -> Any:
@@ -45,6 +47,8 @@ def run_warm_start(model: Any, collection: Mapping[str, Any], split: Mapping[str
     options = WarmStartConfig(num_lists=lists, max_steps=max(1, lists // WARM_BATCH), batch_size=WARM_BATCH,
                               max_length=int(plan["max_length"]), seed=config.seed, embedder=config.embedder,
                               teacher={"bm25": "bm25", "dense": "embedder"}.get(first["chosen"], "hybrid"),
-                              hybrid_weight=float(first["hybrid_weight"] or 0.5))
-    report = warm_start(model, queries, corpus, teacher=make_teacher(first, config.embedder, cache), config=options)
+                              hybrid_weight=float(first["hybrid_weight"] or 0.5),
+                              budget_s=GUARD * warm["seconds"] if warm.get("seconds") else None)
+    report = warm_start(model, queries, corpus, teacher=make_teacher(first, config.embedder, cache), config=options,
+                        heldout_lists=HELDOUT_LISTS)
     return asdict(report)

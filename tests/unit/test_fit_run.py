@@ -18,7 +18,8 @@ STAGE_NAMES = list(STAGES)
 
 def _config(paths: dict[str, Path], bert: Path, out: Path, **extra: object) -> FitConfig:
     options = {"pairs": [str(paths["pairs"])], "corpus": str(paths["corpus"]), "base": str(bert),
-               "embedder": str(bert), "out": str(out), "epochs": 0.5, "rerank_k": 20, "export": "none", **extra}
+               "embedder": str(bert), "out": str(out), "epochs": 0.5, "rerank_k": 20, "export": "none",
+               "warm_lists": 16, **extra}
     return FitConfig(**options)  # type: ignore[arg-type]
 
 
@@ -112,7 +113,7 @@ def test_sigkill_during_training_then_resume_equals_uninterrupted(finished: dict
     entry = "import sys; from crossrank.cli import main; sys.exit(main())"
     command = [sys.executable, "-c", entry, "fit", *config.pairs, "--corpus", str(config.corpus),
                "--base", config.base, "--embedder", config.embedder, "--out", str(out), "--epochs", "0.5",
-               "--rerank-k", "20", "--export", "none"]
+               "--rerank-k", "20", "--export", "none", "--warm-lists", "16"]
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 300
