@@ -52,8 +52,11 @@ def choice_rows(p: Mapping[str, Any]) -> list[list[str]]:
         rows.append([name.replace("_", " "), str(plan[name]), plan["reasons"][name]])
     warm = p["warm_start"]
     if warm.get("enabled"):
-        rows.append(["warm start", f"{warm['report']['lists']} lists", f"dev NDCG@10 {warm['dev_before']:.4f} -> "
-                     f"{warm['dev_after']:.4f} (start model -> warm)"])
+        report = warm["report"]
+        rows.append(["warm start", f"{report['lists']} lists ({report['user_queries']} train queries, "
+                     f"{report['pseudo_queries']} pseudo-queries), {report['steps']} steps",
+                     f"dev NDCG@10 (evaluation subset) of the warm reranker {warm['dev_after']:.4f}, of the first "
+                     f"stage {warm['dev_first_stage']:.4f}; teacher: {report['teacher']}"])
     else:
         rows.append(["warm start", "off", warm["reason"]])
     best = max(train["best_metric"], train["start_metric"])

@@ -34,14 +34,15 @@ def run_warm_start(ctx: Context, work: Path) -> tuple[dict[str, Any], str]:
 
     model = ctx.load_model()
     evaluator = periodic_evaluator(ctx)
-    before = evaluator(model)[evaluator.primary_metric]
     report = warm(model, ctx.payloads["validate"], ctx.payloads["split"], ctx.payloads["first_stage"], plan,
                   ctx.config, ctx.cache_dir / "embeddings")
-    after = evaluator(model)[evaluator.primary_metric]
+    metrics = evaluator(model)
+    after, teacher = metrics[evaluator.primary_metric], metrics[f"{evaluator.name}_base_ndcg@{AT_K}"]
     model.save_pretrained(work / "model")
-    payload = {"enabled": True, "report": report, "dev_before": before, "dev_after": after}
+    payload = {"enabled": True, "report": report, "dev_after": after, "dev_first_stage": teacher}
     return payload, (f"{report['lists']} lists ({report['user_queries']} train queries, {report['pseudo_queries']} "
-                     f"pseudo-queries), {report['steps']} steps; dev NDCG@10 {before:.4f} -> {after:.4f}")
+                     f"pseudo-queries), {report['steps']} steps; dev NDCG@10 of the warm reranker {after:.4f} "
+                     f"(first stage {teacher:.4f}, evaluation subset)")
 
 
 def run_train(ctx: Context, work: Path) -> tuple[dict[str, Any], str]:
@@ -53,7 +54,8 @@ def run_train(ctx: Context, work: Path) -> tuple[dict[str, Any], str]:
     evaluator = periodic_evaluator(ctx)
     reserve = sum(plan["estimates"].get(k, 0.0) for k in RESERVE_AFTER_TRAIN)
     result = train_model(model, ctx.payloads["validate"], ctx.payloads["mine"]["lists"], plan, evaluator, work,
-                         ctx.config.seed, fresh_head=start_name is None, deadline=ctx.clock.deadline(reserve))
+                         ctx.config.seed, fresh_head=start_name is None, deadline=ctx.clock.deadline(reserve),
+                         start_metric=warm.get("dev_after"))
     trainer = result.pop("trainer")
     if result["keep_start"]:
         model = ctx.load_model(start_name)

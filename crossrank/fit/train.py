@@ -67,12 +67,15 @@ def history(trainer: Any, key: str) -> list[list[float]]:
 
 def train_model(model: Any, collection: Mapping[str, Any], lists: Sequence[Mapping[str, Any]],
                 plan: Mapping[str, Any], evaluator: Any, work: Path, seed: int, fresh_head: bool,
-                deadline: float | None) -> dict[str, Any]:
-    """Train ``model`` in place (best dev checkpoint reloaded); returns the log and the keep-best record."""
+                deadline: float | None, start_metric: float | None = None) -> dict[str, Any]:
+    """Train ``model`` in place (best dev checkpoint reloaded); returns the log and the keep-best record.
+
+    ``start_metric`` is the start model's dev metric when already measured (it is measured here otherwise).
+    """
     from crossrank.training.trainer import Trainer
 
     key = f"eval_{evaluator.primary_metric}"
-    start = evaluator(model)[evaluator.primary_metric]
+    start = evaluator(model)[evaluator.primary_metric] if start_metric is None else float(start_metric)
     dataset = training_dataset(lists, collection, plan["loss"])
     model.max_length = int(plan["max_length"])
     args = training_args(plan, evaluator, work / "checkpoints", seed, fresh_head)

@@ -1,10 +1,10 @@
 """Stage 6 of the run order, warm start: the fresh reranker first learns the first stage's ranking.
 
-The student inherits what the chosen first stage knows, from the train queries (their labels unused) and
-pseudo-queries made from the corpus, through :func:`crossrank.warm_start.warm_start` with the first stage
-as teacher (the same BM25 / embedder / hybrid weight chosen on dev; the embedder reuses the corpus vectors
-cached by the first stage). Its size comes from the sizing stage. The warm model is measured on dev against
-the start model, and the training stage keeps whichever checkpoint dev prefers, this one included.
+The student inherits what the chosen first stage knows, from train queries (their labels unused; at most
+half of the lists) and pseudo-queries made from the corpus, through :func:`crossrank.warm_start.warm_start`
+with the first stage as teacher (the same BM25 / embedder / hybrid weight chosen on dev; the embedder reuses
+the corpus vectors cached by the first stage). Its size comes from the sizing stage. The warm model is
+measured on dev, and the training stage keeps whichever checkpoint dev prefers, this one included.
 """
 
 from __future__ import annotations
@@ -32,6 +32,15 @@ def make_teacher(first: Mapping[str, Any], embedder: str, cache: Path) -> Any:
     return HybridTeacher(dense, BM25Teacher(), float(first["hybrid_weight"]))
 
 
+def user_queries(train: list[str], lists: int, seed: int) -> list[str]:
+    """At most half of the warm-start lists come from train queries (seeded), the rest are pseudo-queries."""
+    import numpy as np
+
+    take = min(len(train), max(1, lists // 2))
+    picks = np.random.default_rng(seed + 11).permutation(len(train))[:take]
+    return [train[i] for i in sorted(picks.tolist())]
+
+
 def run_warm_start(model: Any, collection: Mapping[str, Any], split: Mapping[str, list[str]],
                    first: Mapping[str, Any], plan: Mapping[str, Any], config: FitConfig, cache: Path) -> dict[str, Any]:
     """Warm-start ``model`` in place; returns what was done (the library's WarmStartReport, as a dict)."""
@@ -42,8 +51,8 @@ def run_warm_start(model: Any, collection: Mapping[str, Any], split: Mapping[str
     warm = plan["warm_start"]
     doc_ids = sorted(collection["corpus"])
     corpus = [collection["corpus"][d] for d in doc_ids]
-    queries = [collection["queries"][q] for q in split["train"]]
     lists = max(WARM_BATCH, int(warm["lists"]))
+    queries = [collection["queries"][q] for q in user_queries(split["train"], lists, config.seed)]
     options = WarmStartConfig(num_lists=lists, max_steps=max(1, lists // WARM_BATCH), batch_size=WARM_BATCH,
                               max_length=int(plan["max_length"]), seed=config.seed, embedder=config.embedder,
                               teacher={"bm25": "bm25", "dense": "embedder"}.get(first["chosen"], "hybrid"),
