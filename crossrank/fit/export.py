@@ -16,16 +16,20 @@ def export_available() -> bool:
 
 
 def export_model(model_dir: Path, work: Path, kind: str) -> dict[str, Any]:
-    """Export ``model_dir`` into ``work/onnx``; returns the files written and the parity check's numbers."""
+    """Export ``model_dir`` into ``work/onnx`` (the model folder plus its ``onnx/`` files); returns what was
+    written and the parity gate's numbers, or why nothing was (no exporter, or the gate refused a file)."""
     if kind == "none":
         return {"skipped": "--export none"}
     if not export_available():
         return {"skipped": "this crossrank has no crossrank.export module (ONNX export); the PyTorch model is the "
                            "result"}
-    from crossrank.export import export_onnx
+    from crossrank.export.api import ExportRefused, export_onnx
 
-    result = export_onnx(str(model_dir), str(work / "onnx"), quantize=kind == "int8")
-    return {"files": sorted(p.name for p in (work / "onnx").iterdir()), "result": _plain(result), "kind": kind}
+    try:
+        result = export_onnx(str(model_dir), work / "onnx", quantize="auto" if kind == "int8" else None)
+    except ExportRefused as err:
+        return {"skipped": f"the parity gate refused the export ({err})"}
+    return {"files": list(result.files), "reports": _plain(result.reports), "kind": kind}
 
 
 def _plain(value: Any) -> Any:
@@ -44,4 +48,4 @@ def _plain(value: Any) -> Any:
 def summary(payload: dict[str, Any]) -> str:
     if "skipped" in payload:
         return f"skipped: {payload['skipped']}"
-    return f"{payload['kind']} ONNX: {', '.join(payload['files'])}"
+    return f"{payload['kind']} ONNX through the parity gate: {', '.join(payload['files'])}"

@@ -153,9 +153,9 @@ def serve_commands(ctx: Context) -> list[str]:
     model = ctx.out / "model"
     commands = [f"crossrank serve {model}"]
     export = ctx.payloads.get("export", {})
-    int8 = [f for f in export.get("files", []) if "int8" in f or "quant" in f]
-    if int8:
-        commands.append(f"crossrank serve {ctx.out / 'onnx'} --backend onnx --file-name {int8[0]}")
+    files = export.get("files", [])
+    if files:
+        commands.append(f"crossrank serve {ctx.out / 'onnx'} --backend onnx --file-name {files[-1]}")
     return commands
 
 
