@@ -23,6 +23,8 @@ class LoadNotes:
 
     columns: list[str] = field(default_factory=list)
     added_documents: int = 0
+    empty_documents: int = 0
+    duplicate_ids: int = 0
     duplicate_rows: int = 0
     rows: int = 0
 
@@ -36,9 +38,11 @@ def corpus_from_rows(columns: dict[str, list[Any]], source: str, notes: LoadNote
     ids = columns[roles.doc_id] if roles.doc_id else [str(i) for i in range(len(columns[roles.text]))]
     for doc_id, text, title in zip(ids, columns[roles.text], titles):
         if not isinstance(text, str) or not text.strip():
+            notes.empty_documents += 1  # nothing to rank; counted and reported
             continue
         title = title.strip() if isinstance(title, str) else ""
         body = text.strip()
+        notes.duplicate_ids += str(doc_id) in corpus
         corpus[str(doc_id)] = f"{title} {body}" if title and not body.startswith(title) else body
     return corpus
 
@@ -67,6 +71,19 @@ def _add_row(qrels: dict[str, dict[str, float]], qid: str, doc_id: str, grade: f
     judged[doc_id] = grade
 
 
+def _grade(value: Any, column: str | None, source: str) -> float:
+    if value is None:
+        return 1.0
+    try:
+        grade = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{source}: label column {column!r} holds {value!r}; labels must be numbers (> 0 is "
+                         "relevant). Map them to numbers first.") from None
+    if grade != grade:
+        raise ValueError(f"{source}: label column {column!r} holds NaN; labels must be numbers (> 0 is relevant).")
+    return grade
+
+
 def _query_ids(columns: dict[str, list[Any]], query: str, query_id: str | None) -> list[str]:
     if query_id is not None:
         return [str(v) for v in columns[query_id]]
@@ -81,7 +98,11 @@ def pairs_from_rows(columns: dict[str, list[Any]], source: str, corpus: dict[str
     notes.columns.append(f"PAIRS {source}: {roles.describe()}" + (f", judgements from {qrels_file}" if qrels_file
                                                                   else ""))
     qids = _query_ids(columns, roles.query, roles.query_id)
-    queries = {prefix + q: str(t).strip() for q, t in zip(qids, columns[roles.query]) if isinstance(t, str)}
+    empty = [i for i, t in enumerate(columns[roles.query]) if not isinstance(t, str) or not t.strip()]
+    if empty:
+        raise ValueError(f"{source}: {len(empty)} rows have no query text in column {roles.query!r} (first: row "
+                         f"{empty[0] + 1}); fill or drop them.")
+    queries = {prefix + q: str(t).strip() for q, t in zip(qids, columns[roles.query])}
     qrels: dict[str, dict[str, float]] = {}
     if qrels_file is not None:
         for qid, judged in sources.read_qrels(qrels_file).items():
@@ -99,7 +120,7 @@ def pairs_from_rows(columns: dict[str, list[Any]], source: str, corpus: dict[str
             if doc is None or (isinstance(doc, str) and not doc.strip()):
                 continue
             doc_id = str(doc) if roles.document_is_id else _document_id(str(doc).strip(), corpus, by_text, notes)
-            _add_row(qrels, prefix + qid, doc_id, 1.0 if grade is None else float(grade), notes)
+            _add_row(qrels, prefix + qid, doc_id, _grade(grade, roles.label, source), notes)
             notes.rows += 1
     return queries, qrels
 

@@ -99,6 +99,8 @@ def summary(payload: dict[str, Any]) -> str:
             f"max {pos['max']}), {s['documents']} documents")
     extras = [f"{n['added_documents']} documents from PAIRS added to the corpus" if n["added_documents"] else "",
               f"{n['duplicate_rows']} duplicate rows merged" if n["duplicate_rows"] else "",
+              f"{n['empty_documents']} empty CORPUS rows skipped" if n["empty_documents"] else "",
+              f"{n['duplicate_ids']} repeated CORPUS ids (the last row kept)" if n["duplicate_ids"] else "",
               f"{s['unanswered_queries']} queries without a relevant document set aside"
               if s["unanswered_queries"] else "",
               f"{s['eval_queries']} of them from --eval" if s["eval_queries"] else ""]

@@ -151,3 +151,18 @@ def test_yaml_section_pins_choices(tmp_path: Path) -> None:
     assert config.pairs == [str(paths["pairs"])] and config.corpus == str(paths["corpus"])
     assert (config.loss, config.epochs, config.time_budget) == ("bce", 3.0, 600.0)
     assert config.out == str(tmp_path / "runs" / "x")
+
+
+def test_empty_queries_and_bad_labels_are_errors_and_empty_documents_counted(tmp_path: Path) -> None:
+    paths = write_collection(tmp_path)
+    rows = [json.loads(line) for line in paths["pairs"].read_text().splitlines()]
+    corpus = [json.loads(line) for line in paths["corpus"].read_text().splitlines()]
+    blank = _jsonl(tmp_path / "blank.jsonl", [*rows[:3], {"query": "  ", "document": "x"}])
+    with pytest.raises(ValueError, match=r"1 rows have no query text in column 'query' \(first: row 4\)"):
+        validate(FitConfig(pairs=[str(blank)], corpus=str(paths["corpus"])))
+    labels = _jsonl(tmp_path / "labels.jsonl", [{**r, "label": "yes"} for r in rows[:3]])
+    with pytest.raises(ValueError, match=r"label column 'label' holds 'yes'; labels must be numbers"):
+        validate(FitConfig(pairs=[str(labels)], corpus=str(paths["corpus"])))
+    holes = _jsonl(tmp_path / "holes.jsonl", [*corpus, {"_id": "e1", "text": ""}, {"_id": "d0", "text": "again"}])
+    out = validate(FitConfig(pairs=[str(paths["pairs"])], corpus=str(holes)))
+    assert (out["notes"]["empty_documents"], out["notes"]["duplicate_ids"]) == (1, 1)
