@@ -25,6 +25,7 @@ DEPTHS = (100, 50, 30, 20, 10)
 EVALS = 5
 WARM_SHARE = 0.3
 WARM_LIST = 16  # documents per warm-start list (the teacher's top 8 + 8 sampled)
+WARM_SCORED_LISTS = 2 * 16 + 32  # lists the warm start scores without training: held-out loss twice, head fit
 EXPORT_SECONDS = 90.0
 SCORING_SHARE = 0.2  # of the budget, for the final dev and test scoring
 EVAL_SHARE = 0.12  # of the budget, for the dev evaluations during training
@@ -58,7 +59,7 @@ def target_epochs(train_lists: int) -> float:
 
 
 def fixed_costs(counts: Mapping[str, int], rates: Rates, scale: float, depth: int, eval_queries: int,
-                eval_depth: int, dense: bool, export: bool) -> dict[str, float]:
+                eval_depth: int, dense: bool, export: bool, warm: bool = False) -> dict[str, float]:
     """Estimated seconds of the stages that do not grow with training."""
     score = rates.score_pairs_per_s * scale
     first = (counts["documents"] + counts["queries"]) / rates.embed_docs_per_s if dense and rates.embed_docs_per_s \
@@ -70,6 +71,7 @@ def fixed_costs(counts: Mapping[str, int], rates: Rates, scale: float, depth: in
         "evaluate": counts["test"] * (depth + 2) / score,
         "export": EXPORT_SECONDS if export else 0.0,
         "report": 5.0,
+        "warm_overhead": WARM_SCORED_LISTS * WARM_LIST / score if warm else 0.0,
     }
 
 
@@ -94,6 +96,13 @@ def eval_plan(counts: Mapping[str, int], rates: Rates | None, budget: float | No
         return counts["dev"], eval_depth
     pairs = EVAL_SHARE * budget * rates.score_pairs_per_s * scale / ((EVALS + 1) * eval_depth)
     return max(10, min(counts["dev"], int(pairs))), eval_depth
+
+
+def exporting(config: FitConfig) -> bool:
+    """Whether the export stage will run (asked for, and this crossrank has the exporter)."""
+    from crossrank.fit.export import export_available
+
+    return config.export != "none" and export_available()
 
 
 def warm_available() -> bool:
@@ -134,7 +143,7 @@ def budget_plan(counts: Mapping[str, int], lengths: Sequence[int], rates: Rates,
         scale = truncated_mean(lengths, rates.max_length) / truncated_mean(lengths, length)
         depth, depth_reason = choose_depth(counts, rates, budget, config.rerank_k, scale)
         eval_queries, eval_depth = eval_plan(counts, rates, budget, depth, scale)
-        fixed = fixed_costs(counts, rates, scale, depth, eval_queries, eval_depth, dense, config.export != "none")
+        fixed = fixed_costs(counts, rates, scale, depth, eval_queries, eval_depth, dense, exporting(config), warm)
         available = SAFETY * budget - elapsed - sum(fixed.values())
         per_s = rates.train_pairs_per_s * scale
         warm_s = WARM_SHARE * available if warm else 0.0
@@ -153,7 +162,7 @@ def budget_plan(counts: Mapping[str, int], lengths: Sequence[int], rates: Rates,
     scale = truncated_mean(lengths, rates.max_length) / truncated_mean(lengths, length)
     depth, _ = choose_depth(counts, rates, budget, config.rerank_k, scale)
     eq, ed = eval_plan(counts, rates, budget, depth, scale)
-    fixed = sum(fixed_costs(counts, rates, scale, depth, eq, ed, dense, config.export != "none").values())
+    fixed = sum(fixed_costs(counts, rates, scale, depth, eq, ed, dense, exporting(config), warm).values())
     raise _budget_error(budget, int(pairs * (config.epochs or 1.0)), rates, scale, fixed, elapsed, length)
 
 

@@ -17,6 +17,7 @@ from crossrank.fit.config import FitConfig
 
 WARM_BATCH = 8  # lists per optimiser step
 HELDOUT_LISTS = 16  # teacher lists kept out to measure the distillation loss before and after
+HEAD_LISTS = 32  # teacher lists the output layer's least-squares start is fitted on
 GUARD = 2.0  # the warm start stops at this multiple of its planned seconds (a machine slower than measured)
 
 
@@ -57,7 +58,8 @@ def run_warm_start(model: Any, collection: Mapping[str, Any], split: Mapping[str
                               max_length=int(plan["max_length"]), seed=config.seed, embedder=config.embedder,
                               teacher={"bm25": "bm25", "dense": "embedder"}.get(first["chosen"], "hybrid"),
                               hybrid_weight=float(first["hybrid_weight"] or 0.5),
-                              budget_s=GUARD * warm["seconds"] if warm.get("seconds") else None)
+                              budget_s=GUARD * warm["seconds"] if warm.get("seconds") else None,
+                              head_init_lists=HEAD_LISTS)
     report = warm_start(model, queries, corpus, teacher=make_teacher(first, config.embedder, cache), config=options,
                         heldout_lists=HELDOUT_LISTS)
     return asdict(report)
