@@ -35,6 +35,12 @@ def run(args: argparse.Namespace) -> int:
         label_column=args.label_column, at_k=args.at_k, split=args.split, rerank_k=args.rerank_k,
         ndcg_gains=args.ndcg_gains, queries_file=args.queries_file, qrels_file=args.qrels_file,
     )
+    if args.out:  # before any work: a bad --out must not cost the evaluation
+        from pathlib import Path
+
+        from crossrank.storage.preflight import check_writable
+
+        check_writable(Path(args.out).parent, what="folder of --out")
     evaluator, metrics = evaluate(args.model, options, max_length=args.max_length)
     print(metrics_table(metrics))
     print(f"primary metric: {evaluator.primary_metric} = {metrics[evaluator.primary_metric]:.4f}")

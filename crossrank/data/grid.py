@@ -47,6 +47,7 @@ class GridLoss(Protocol):
     input_format: InputFormat
     needs_labels: bool
     num_labels: int | None
+    label_range: tuple[float, float] | None
 
     def grid_spec(self) -> GridSpec: ...
 

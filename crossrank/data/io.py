@@ -50,7 +50,7 @@ def save_dataset_file(dataset: datasets.Dataset, path: str | os.PathLike[str]) -
     """
     p = Path(path)
     if p.suffix == "":
-        return atomic_dir_write(p, lambda tmp: dataset.save_to_disk(str(tmp)))
+        return atomic_dir_write(p, lambda tmp: dataset.save_to_disk(str(tmp)), kind="dataset")
     suffix = writable_suffix(p)
     table = dataset.with_format("arrow")[:] if len(dataset) else dataset.data.table.slice(0, 0)
     return atomic_file_write(p, lambda tmp: write_arrow(table, tmp, suffix))

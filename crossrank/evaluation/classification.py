@@ -81,6 +81,11 @@ class ClassificationEvaluator(Evaluator):
                 f"{self.labels[np.mod(self.labels, 1) != 0][:3].tolist()}. Use CorrelationEvaluator for scores."
             )
         self.labels = self.labels.astype(np.int64)
+        if len(np.unique(self.labels)) < 2:
+            raise ValueError(
+                f"ClassificationEvaluator: every gold label is {self.labels[0] if len(self.labels) else None}; "
+                "precision, recall and average precision need both classes. Fix: evaluate on data with both."
+            )
         self.name = name
         self.batch_size = batch_size
         if show_progress_bar is None:

@@ -66,6 +66,11 @@ class CorrelationEvaluator(Evaluator):
                 f"CorrelationEvaluator: gold scores must be finite numbers; found "
                 f"{int(np.sum(~np.isfinite(self.scores)))} NaN or infinite values. Drop or fix those rows."
             )
+        if np.all(self.scores == self.scores[0]):
+            raise ValueError(
+                f"CorrelationEvaluator: every gold score is {self.scores[0]:g}; a correlation with a constant is "
+                "undefined. Fix: evaluate on pairs with different gold scores."
+            )
         self.name = name
         self.batch_size = batch_size
         if show_progress_bar is None:

@@ -45,6 +45,26 @@ class RankingList:
     first_stage: list[float] | None = None
 
 
+def check_measurable(lists: Sequence[RankingList], name: str = "") -> None:
+    """Refuse samples whose metrics cannot mean anything: no query with a relevant document, or every query's
+    candidates one identical text (a wrong document column: any model would get the same constant metrics)."""
+    label = f"evaluator {name!r}" if name else "the evaluator"
+    scored = [item for item in lists if any(g > 0 for g in item.gains)]
+    if not scored:
+        raise ValueError(
+            f"{label}: none of its {len(lists)} queries has a relevant document, so no ranking metric can be "
+            "computed. Fix: check the label column (relevant documents need a label above the threshold, e.g. 1)."
+        )
+    ranked = [item for item in scored if len(item.documents) > 1]
+    if ranked and all(len(set(item.documents)) == 1 for item in ranked):
+        example = ranked[0].documents[0]
+        same = " (the query text itself)" if example == ranked[0].query else ""
+        raise ValueError(
+            f"{label}: every query's candidates are one identical text{same}, e.g. {example[:60]!r}, so the ranking "
+            "metrics cannot be computed. Fix: check which column holds the documents."
+        )
+
+
 def measure(gains: Sequence[float], scores: Any, at_k: int, ndcg_gains: NdcgGains = "binary") -> tuple[float, ...]:
     """``(average precision, MRR@k, NDCG@k)`` of one query's documents ranked by ``scores``.
 
@@ -241,6 +261,7 @@ class RerankingEvaluator(Evaluator):
                 "'query', 'positive' and 'negative' or 'documents'."
             )
         self.lists = [prepare_sample(s, i, at_k, always_rerank_positives) for i, s in enumerate(self.samples)]
+        check_measurable(self.lists, name)
 
     def _configure(
         self, at_k: int, always_rerank_positives: bool, name: str, batch_size: int, show_progress_bar: bool,
@@ -272,6 +293,7 @@ class RerankingEvaluator(Evaluator):
         evaluator._configure(at_k, always_rerank_positives, name, batch_size, show_progress_bar, write_csv, ndcg_gains)
         evaluator.samples = []
         evaluator.lists = list(lists)
+        check_measurable(evaluator.lists, name)
         return evaluator
 
     @property

@@ -32,6 +32,8 @@ class RerankLoss(nn.Module):
     needs_labels: ClassVar[bool] = True
     num_labels: ClassVar[int | None] = 1
     """The number of model outputs the loss needs (``None``: several, at least two)."""
+    label_range: ClassVar[tuple[float, float] | None] = None
+    """The closed interval every label must lie in (checked before training), or None for any number."""
 
     def __init__(self, model: CrossEncoder) -> None:
         super().__init__()

@@ -116,3 +116,20 @@ def resolve_range_max(config: MiningConfig, max_positives: int, rescoring: bool 
             "Lower num_negatives or range_min, or raise range_max."
         )
     return range_max
+
+
+def check_corpus_size(config: MiningConfig, corpus_size: int, max_positives: int) -> None:
+    """Refuse a ``range_min`` that skips past the end of the corpus (every query would lose negatives).
+
+    Each query ranks at most ``corpus_size - max_positives`` candidates that are not its positives; skipping
+    ``range_min`` of them must leave room for ``num_negatives``.
+    """
+    available = corpus_size - max_positives
+    if config.range_min and config.range_min + config.num_negatives > available:
+        most = max(available - config.num_negatives, 0)
+        raise ValueError(
+            f"range_min={config.range_min} skips more candidates than the corpus holds: it has {corpus_size} "
+            f"texts, so a query has at most {available} candidates besides its positives, and "
+            f"num_negatives={config.num_negatives} of them must remain. Fix: lower range_min to at most {most}, "
+            "lower num_negatives, or add candidate texts (corpus / --corpus)."
+        )

@@ -45,7 +45,7 @@ import numpy as np
 import torch
 
 from crossrank.inference.protocols import EmbeddingModel, PairScorer, TextEncoder
-from crossrank.mining.config import MiningConfig, resolve_range_max
+from crossrank.mining.config import MiningConfig, check_corpus_size, resolve_range_max
 from crossrank.mining.search import candidate_count, search
 from crossrank.mining.stats import MiningStats, compute_stats
 
@@ -95,11 +95,15 @@ class MiningResult:
 
 
 def resolve_columns(columns: Sequence[str], config: MiningConfig) -> tuple[str, str]:
-    """Pick the anchor and positive columns (default: the first two)."""
+    """Pick the anchor and positive columns: the given names, else by ``crossrank.data.columns.resolve_roles``
+    (known names such as ``query``/``anchor``/``question`` and ``positive``/``sentence``/``passage``, position
+    only when no name matches)."""
+    from crossrank.data.columns import resolve_pair
+
     if len(columns) < 2 and not (config.anchor_column_name and config.positive_column_name):
         raise ValueError(f"Mining needs (anchor, positive) columns; the dataset has only {list(columns)}.")
-    anchor = config.anchor_column_name or columns[0]
-    positive = config.positive_column_name or columns[1]
+    anchor, positive = resolve_pair(list(columns), config.anchor_column_name, config.positive_column_name,
+                                    fix="pass anchor_column_name and positive_column_name.")
     for role, name in (("anchor", anchor), ("positive", positive)):
         if name not in columns:
             raise ValueError(
@@ -484,6 +488,7 @@ def mine(
         _check_texts(dataset[anchor], anchor), _check_texts(dataset[positive], positive),
         None if corpus is None else _check_texts(list(corpus), "corpus"),
     )
+    check_corpus_size(config, len(prepared.corpus), prepared.max_positives)
     rescoring = _rescoring_active(cross_encoder, config)
     range_max = resolve_range_max(config, prepared.max_positives, rescoring)
     if config.verbose:

@@ -25,8 +25,10 @@ def load_split(config: TrainConfig, spec: DataSpec) -> Dataset:
         if missing:
             raise ValueError(f"columns {missing} are not in {spec.path}; it has {dataset.column_names}.")
         dataset = dataset.select_columns(list(spec.columns))
-    if spec.limit:
-        dataset = dataset.select(range(min(spec.limit, len(dataset))))
+    if spec.limit is not None:  # 0 is an error, not "all rows"
+        from crossrank.data.limits import check_limit
+
+        dataset = dataset.select(range(min(check_limit(spec.limit, spec.path), len(dataset))))
     if spec.lists:
         from crossrank.data.grouping import pairs_to_lists
 

@@ -1,10 +1,10 @@
 """``crossrank evaluate``: an evaluator from a data file (or BEIR folder), run on a saved reranker.
 
-Column rules for a data file: the text columns are ``columns`` (``"QUERY,DOCUMENT"``) when given, else the
-first known query / document names (:data:`QUERY_COLUMNS`, :data:`DOCUMENT_COLUMNS`), else the first two
-string columns that are not labels or ids; the label is ``label_column`` or the first of
-``data.columns.LABEL_COLUMNS``. Reranking groups labelled pairs per query (label > 0 is relevant) unless
-the file already holds ``query``/``positive``/``negative|documents`` rows.
+Column rules for a data file: the text columns are ``columns`` (``"QUERY,DOCUMENT"``) when given, else
+chosen by ``data.columns.resolve_roles`` (the rule of every reader: known names, position only when no name
+matches, ambiguity an error); the label is ``label_column`` or the first of ``data.columns.LABEL_COLUMNS``,
+and its values are checked like training labels. Reranking groups labelled pairs per query (label > 0 is
+relevant) unless the file already holds ``query``/``positive``/``negative|documents`` rows.
 """
 
 from __future__ import annotations
@@ -20,8 +20,6 @@ from crossrank.storage.atomic import atomic_file_write
 
 EvaluatorKind = Literal["reranking", "classification", "correlation", "beir"]
 EVALUATORS: tuple[str, ...] = ("reranking", "classification", "correlation", "beir")
-QUERY_COLUMNS = ("query", "question", "anchor", "sentence1", "premise", "text1")
-DOCUMENT_COLUMNS = ("document", "passage", "answer", "sentence", "sentence2", "hypothesis", "text2")
 
 
 @dataclass
@@ -46,8 +44,11 @@ def _pick(columns: Sequence[str], preferred: Sequence[str], taken: set[str]) -> 
     return next((c for c in preferred if c in columns and c not in taken), None)
 
 
-def text_columns(columns: Sequence[str], requested: str | None, string_columns: Sequence[str]) -> tuple[str, str]:
-    """The (query, document) text columns: ``requested`` if given, else known names, else the first strings."""
+def text_columns(columns: Sequence[str], requested: str | None, label: str | None = None) -> tuple[str, str]:
+    """The (query, document) text columns: ``requested`` if given, else the rule of ``data.columns.resolve_roles``
+    (known names first, position only when no name matches; ambiguity is an error)."""
+    from crossrank.data.columns import resolve_roles
+
     if requested:
         names = [c.strip() for c in requested.split(",")]
         missing = [c for c in names if c not in columns]
@@ -55,14 +56,9 @@ def text_columns(columns: Sequence[str], requested: str | None, string_columns: 
             raise ValueError(f"--columns needs two existing columns QUERY,DOCUMENT; got {requested!r}; "
                              f"the data has {list(columns)}.")
         return names[0], names[1]
-    first = _pick(columns, QUERY_COLUMNS, set())
-    second = _pick(columns, DOCUMENT_COLUMNS, {first} if first else set())
-    fallback = [c for c in string_columns if c not in LABEL_COLUMNS and not c.lower().endswith("id")]
-    first = first or next((c for c in fallback if c != second), None)
-    second = second or next((c for c in fallback if c != first), None)
-    if not first or not second:
-        raise ValueError(f"could not find two text columns in {list(columns)}; pass --columns QUERY,DOCUMENT.")
-    return first, second
+    roles = resolve_roles([c for c in columns if c != label], ("query", "document"),
+                          fix="pass --columns QUERY,DOCUMENT.")
+    return roles["query"], roles["document"]
 
 
 def label_column(columns: Sequence[str], requested: str | None) -> str:
@@ -74,8 +70,14 @@ def label_column(columns: Sequence[str], requested: str | None) -> str:
     return name
 
 
-def _string_columns(data: Any) -> list[str]:
-    return [c for c, f in data.features.items() if getattr(f, "dtype", "") in ("string", "large_string")]
+def labeled_columns(data: Any, options: EvaluateOptions) -> tuple[str, str, str]:
+    """(query, document, label) columns of a labelled file, its labels checked like training labels."""
+    from crossrank.data.columns import check_label_values
+
+    label = label_column(data.column_names, options.label_column)
+    query, document = text_columns(data.column_names, options.columns, label)
+    check_label_values(data[label], label)
+    return query, document, label
 
 
 def reranking_samples(data: Any, options: EvaluateOptions) -> list[dict[str, Any]]:
@@ -86,8 +88,7 @@ def reranking_samples(data: Any, options: EvaluateOptions) -> list[dict[str, Any
     if "positive" in columns and ("negative" in columns or "documents" in columns):
         keep = ["query", "positive", "negative" if "negative" in columns else "documents"]
         return [{k: row[k] for k in keep} for row in data]
-    query_col, doc_col = text_columns(columns, options.columns, _string_columns(data))
-    return group_labeled_pairs(data, (query_col, doc_col, label_column(columns, options.label_column)))
+    return group_labeled_pairs(data, labeled_columns(data, options))
 
 
 def build_evaluator(options: EvaluateOptions, num_labels: int | None = None) -> Any:
@@ -112,9 +113,9 @@ def build_evaluator(options: EvaluateOptions, num_labels: int | None = None) -> 
     data = load_dataset_file(options.data)
     if options.evaluator == "reranking":
         return ev.RerankingEvaluator(reranking_samples(data, options), at_k=options.at_k, **common)
-    first, second = text_columns(data.column_names, options.columns, _string_columns(data))
+    first, second, label = labeled_columns(data, options)
     pairs = list(zip(data[first], data[second]))
-    labels = data[label_column(data.column_names, options.label_column)]
+    labels = data[label]
     if options.evaluator == "classification":
         return ev.ClassificationEvaluator(pairs, labels, num_labels=num_labels, **common)
     return ev.CorrelationEvaluator(pairs, labels, **common)

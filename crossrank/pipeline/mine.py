@@ -117,11 +117,14 @@ def read_pairs(path: str | Path, anchor: str | None, positive: str | None,
                label_column: str | None) -> Dataset:
     """(anchor, positive) rows of a table file for ``crossrank mine``.
 
-    With ``label_column``, only rows whose label is positive (``> 0``) are kept and the column is dropped.
-    Column names default to the first two. Errors name the command's flags (``--anchor-column`` ...).
+    With ``label_column``, the labels are checked like training labels, only rows whose label is positive
+    (``> 0``) are kept and the column is dropped. Unnamed columns follow ``data.columns.resolve_roles``
+    (known names such as ``question``/``sentence``; position only when no name matches). Errors name the
+    command's flags (``--anchor-column`` ...).
     """
     from datasets import Dataset
 
+    from crossrank.data.columns import check_label_values, resolve_pair
     from crossrank.data.tables import read_table
 
     table = read_table(path)
@@ -129,15 +132,16 @@ def read_pairs(path: str | Path, anchor: str | None, positive: str | None,
     if label_column:
         if label_column not in table:
             raise ValueError(f"--label-column {label_column!r} is not a column of {path}; found {columns}.")
-        keep = [i for i, value in enumerate(table.pop(label_column)) if is_positive(value)]
+        labels = table.pop(label_column)
+        check_label_values(labels, label_column)
+        keep = [i for i, value in enumerate(labels) if is_positive(value)]
         table = {name: [values[i] for i in keep] for name, values in table.items()}
         columns = list(table)
-    anchor = anchor or columns[0]
-    positive = positive or (columns[1] if len(columns) > 1 else None)
     for flag, name in (("--anchor-column", anchor), ("--positive-column", positive)):
-        if name not in table:
+        if name is not None and name not in table:
             raise ValueError(f"{flag} {name!r} is not a column of {path}; found {columns}.")
-    assert positive is not None
+    anchor, positive = resolve_pair(columns, anchor, positive, fix="pass --anchor-column and --positive-column "
+                                    "(and --label-column for a labelled file).")
     if not table[anchor]:
         raise ValueError(f"{path} has no (anchor, positive) rows" + (" with a positive label." if label_column
                                                                      else "."))
@@ -156,8 +160,10 @@ def mine_file(pairs: str | Path, out: str | Path, sources: dict[str, Any], optio
     from crossrank.data.io import save_dataset_file
     from crossrank.data.tables import writable_suffix
     from crossrank.inference.loading import resolve_model_source
+    from crossrank.storage.preflight import check_writable
 
     writable_suffix(Path(out))
+    check_writable(Path(out).parent, what="folder of --out")
     if not sources.get("model"):
         raise ValueError("mining needs an embedding model: pass --model FOLDER (or package:NAME).")
     resolve_model_source(str(sources["model"]), local_files_only=True)

@@ -11,7 +11,8 @@ if TYPE_CHECKING:
     from crossrank.pipeline.config import TrainConfig
     from crossrank.training.args import TrainingArguments
 
-DEFAULTS = {"output_dir": "runs/crossrank", "warmup_steps": 0.1, "logging_steps": 20}
+DEFAULTS = {"output_dir": "runs/crossrank", "warmup_steps": 0.1, "logging_steps": 20,
+            "disable_tqdm": False}  # a progress bar (steps, rate, time left) even with quiet library logs
 
 
 def build_training_arguments(config: TrainConfig, train_rows: int, evaluator: Evaluator | None) -> TrainingArguments:

@@ -24,7 +24,6 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, Response
 
-from crossrank import __version__
 from crossrank.serving import errors
 from crossrank.serving.errors import ApiError, error_response, validation_message
 from crossrank.serving.metrics import CONTENT_TYPE, ServerMetrics
@@ -32,6 +31,7 @@ from crossrank.serving.middleware import ApiKeyMiddleware, MetricsMiddleware, Pa
 from crossrank.serving.schemas import cohere, tei
 from crossrank.serving.service import RerankService, Scored, ScoreRequest
 from crossrank.serving.settings import ServerSettings
+from crossrank.version import __version__
 
 ROUTES = ("/v2/rerank", "/v1/rerank", "/rerank", "/health", "/info", "/metrics")
 _ERROR_TYPES = {404: "not_found", 405: "method_not_allowed", 413: "validation", 400: "validation"}

@@ -12,15 +12,23 @@ wraps for DDP/DeepSpeed/FSDP; crossrank only overrides documented hooks:
 - ``evaluate``/``evaluation_loop`` (adds the evaluators' metrics, main process only) and ``log``;
 - ``save_model``: a public call saves through ``CrossEncoder.save_pretrained`` (activation in the config,
   and the model card: the trainer attaches itself to the model as ``trained_by``); checkpoints are the
-  base Trainer's.
+  base Trainer's;
+- ``train``: checks ``output_dir`` is writable, holds its lock (one run per folder, see
+  ``storage.lock``) and resolves ``resume_from_checkpoint`` (the argument, else ``args.resume_from_checkpoint``;
+  ``true`` means the last *complete* checkpoint, see ``training.resume``);
+- ``_save_checkpoint`` (the one private hook): a full disk becomes one line, the partial checkpoint is
+  removed, and saved files follow the umask.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import shutil
 import time
 from collections.abc import Callable, Mapping, Sequence
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -32,10 +40,15 @@ from transformers.trainer_utils import seed_worker
 from crossrank.data.collator import RerankCollator
 from crossrank.losses.base import RerankLoss
 from crossrank.model import CrossEncoder
+from crossrank.storage.atomic import apply_umask
+from crossrank.storage.errors import DiskFullError, is_disk_full
+from crossrank.storage.lock import output_lock
+from crossrank.storage.preflight import check_writable
 from crossrank.training.args import TrainingArguments
 from crossrank.training.cached import ChunkedScores, bucketed_logits, chunk_size_for
 from crossrank.training.multi import loss_for, validate_datasets
 from crossrank.training.optim import parameter_groups
+from crossrank.training.resume import last_complete_checkpoint, resolve_resume
 from crossrank.training.samplers import MultiDataset, MultiDatasetBatchSampler, TaggedDataset, make_batch_sampler
 
 logger = logging.getLogger(__name__)
@@ -135,6 +148,39 @@ class Trainer(transformers.Trainer):
         self.final_metrics: dict[str, float] | None = None
         """Evaluator metrics of the final model for its model card (else the last logged ones are used)."""
         model.trained_by = self
+
+    # ------------------------------------------------------------------ run
+    def train(self, resume_from_checkpoint: str | bool | None = None, trial: Any = None,
+              ignore_keys_for_eval: list[str] | None = None, **kwargs: Any) -> Any:
+        """Train; ``resume_from_checkpoint`` (else ``args.resume_from_checkpoint``): a folder, or ``True``/"true"
+        for the last complete checkpoint in ``output_dir`` (incomplete newer ones are logged and removed)."""
+        value = resume_from_checkpoint if resume_from_checkpoint is not None else self.args.resume_from_checkpoint
+        guard = contextlib.nullcontext()
+        if self.args.should_save:
+            check_writable(self.args.output_dir, what="output_dir")
+            guard = output_lock(self.args.output_dir)
+        with guard:
+            resume = resolve_resume(value, self.args.output_dir, remove_incomplete=self.args.should_save)
+            return super().train(resume_from_checkpoint=resume, trial=trial,
+                                 ignore_keys_for_eval=ignore_keys_for_eval, **kwargs)
+
+    def _save_checkpoint(self, model: Any, trial: Any) -> None:
+        folder = Path(self._get_output_dir(trial=trial)) / f"checkpoint-{self.state.global_step}"
+        try:
+            super()._save_checkpoint(model, trial)
+        except Exception as err:
+            if not is_disk_full(err, folder):
+                raise
+            if self.args.should_save:
+                shutil.rmtree(folder, ignore_errors=True)
+            previous = last_complete_checkpoint(folder.parent, remove_incomplete=False)
+            kept = f"{previous} is the last complete checkpoint" if previous else "no earlier checkpoint exists"
+            raise DiskFullError(
+                f"no space left on the device while writing the checkpoint {folder}; it was removed and {kept}. "
+                "Fix: free disk space, then resume (--resume-from-checkpoint true, or resume_from_checkpoint: true)."
+            ) from err
+        if self.args.should_save and folder.is_dir():
+            apply_umask(folder)
 
     # ------------------------------------------------------------------ data
     def get_train_dataloader(self) -> DataLoader:
