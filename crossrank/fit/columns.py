@@ -1,9 +1,9 @@
 """Which columns of a PAIRS or CORPUS file play which role, detected by name and value type.
 
-The label follows the library's rule (:func:`crossrank.data.columns.resolve_columns`: the first column
-named label/labels/score/scores). Among the other columns, the query, the document (text, or document ids
-that point into CORPUS) and the ids are found by name, falling back to the library's column order (query
-first, then the document). Every choice is returned as text so fit can print it.
+The label and the text roles follow the library's rules (:func:`crossrank.data.columns.resolve_columns`
+and :func:`~crossrank.data.columns.resolve_roles`: known names first, column order only when no name
+matches). Ids (of queries, and of documents that point into CORPUS) are found by name. Every choice is
+returned as text so fit can print it.
 """
 
 from __future__ import annotations
@@ -12,9 +12,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from crossrank.data.columns import QUERY_NAMES, resolve_columns
+from crossrank.data.columns import resolve_columns, resolve_roles
 
-QUERY_COLUMNS = (*QUERY_NAMES, "claim", "claims", "query_text", "question_text", "q", "title_query")
 DOCUMENT_COLUMNS = ("document", "documents", "doc", "passage", "passages", "positive", "positives", "answer",
                     "sentence", "context", "text", "content", "contents", "body", "doc_text", "passage_text",
                     "response", "abstract")
@@ -84,39 +83,38 @@ def _kinds_text(columns: Mapping[str, Sequence[Any]]) -> str:
 def detect_pair_columns(columns: Mapping[str, Sequence[Any]], source: str, with_qrels: bool) -> PairColumns:
     """Find the query, document, label and query-id columns of a PAIRS file.
 
-    With ``with_qrels`` (a qrels file names the relevant documents) only a query text and a query id are
-    needed. Raises a one-line ``ValueError`` naming what was found and what is expected.
+    Text roles follow the library's rule (:func:`crossrank.data.columns.resolve_roles`: known names first,
+    position only when no name matches, ambiguity refused). Documents may instead be ids into CORPUS (a
+    document-id column such as ``doc_id`` or ``cited_doc_ids``), and with ``with_qrels`` (a qrels file names
+    the relevant documents) only a query text and a query id are needed. Raises a one-line ``ValueError``.
     """
-    roles = resolve_columns(list(columns))
-    names = roles.inputs
+    names = resolve_columns(list(columns)).inputs
+    label = resolve_columns(list(columns)).label
     kinds = {name: _kind(columns[name]) for name in names}
     ids = (*QUERY_ID_COLUMNS, *DOCUMENT_ID_COLUMNS)
     qid = _first(names, QUERY_ID_COLUMNS, lambda n: kinds[n] in ("text", "number"))
     doc_id = None if with_qrels else _first(names, DOCUMENT_ID_COLUMNS,
                                             lambda n: kinds[n] in ("text", "text-list", "number"))
-    query = _first(names, QUERY_COLUMNS, lambda n: kinds[n] == "text")
-    text_columns = [n for n in names if kinds[n] == "text" and n.lower() not in ids and n != query]
-    if query is None and text_columns:
-        query = text_columns.pop(0)  # the library's order rule: the query comes first
-    document = None
-    if not with_qrels:
-        document = _first(text_columns, DOCUMENT_COLUMNS) or (text_columns[0] if text_columns and doc_id is None
-                                                               else None)
-        if document is None and doc_id is None:
-            lists = [n for n in names if kinds[n] == "text-list" and n.lower() not in ids]
-            document = lists[0] if lists else None
-    if query is None or (document is None and doc_id is None and not with_qrels):
+    texts = [n for n in names if kinds[n] in ("text", "text-list") and n.lower() not in ids]
+    needed = ("query",) if with_qrels or doc_id else ("query", "document")
+    fix = "rename the columns to query and document (or give document ids in a doc_id column)."
+    try:
+        roles = resolve_roles(texts, needed, fix=fix)
+    except ValueError as err:
         need = "a query text column and a query id column (for the qrels)" if with_qrels else (
             "a query column (e.g. query, question) and a document column (e.g. document, passage, text) or a "
             "document-id column (e.g. doc_id) pointing into CORPUS")
-        raise ValueError(f"{source}: no usable query/document columns: found {_kinds_text(columns)}; expected {need}. "
-                         "Rename the columns, e.g. to query and document.")
+        raise ValueError(f"{source}: no usable query/document columns: found {_kinds_text(columns)}; expected "
+                         f"{need} ({err})") from None
+    if kinds[roles["query"]] != "text":
+        raise ValueError(f"{source}: the query column {roles['query']!r} holds lists; expected one query text per "
+                         "row.")
     if with_qrels and qid is None:
         raise ValueError(f"{source}: the qrels name queries by id, but no query id column was found among "
                          f"{_kinds_text(columns)}; expected one of {', '.join(QUERY_ID_COLUMNS)}.")
-    if document is None:
-        return PairColumns(query, doc_id, doc_id is not None, roles.label, qid)
-    return PairColumns(query, document, False, roles.label, qid)
+    if "document" in roles:
+        return PairColumns(roles["query"], roles["document"], False, label, qid)
+    return PairColumns(roles["query"], doc_id, doc_id is not None, label, qid)
 
 
 def detect_corpus_columns(columns: Mapping[str, Sequence[Any]], source: str) -> CorpusColumns:
