@@ -11,7 +11,7 @@ from types import ModuleType
 
 from crossrank.storage.errors import StorageError
 
-COMMANDS: tuple[str, ...] = ("train", "evaluate", "rank", "mine", "export", "serve")
+COMMANDS: tuple[str, ...] = ("fit", "train", "evaluate", "rank", "mine", "export", "serve")
 
 
 class CLIError(Exception):
