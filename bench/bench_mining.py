@@ -57,7 +57,7 @@ def child(side: str, path: str, limit: int | None, out: str) -> None:
         from crossrank.embedder import Embedder
         from crossrank.mining import mine_hard_negatives
 
-        model = Embedder(model_path())
+        model = Embedder(model_path(), compact_memory=True, cpu_workers=None)  # the opt-in process settings
     else:
         from sentence_transformers import SentenceTransformer
         from sentence_transformers.util import mine_hard_negatives  # type: ignore[no-redef]

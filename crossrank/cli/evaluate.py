@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from crossrank.cli import CLIError
+from crossrank.cli.backend import add_backend_arguments, backend_kwargs
 from crossrank.evaluation._table import metrics_table
 
 EVALUATORS = ("reranking", "classification", "correlation", "beir")
@@ -27,6 +28,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", help="write the metrics as JSON to this file")
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--max-length", type=int, default=None)
+    add_backend_arguments(p)
     p.add_argument("--columns", help="comma-separated text columns to use: QUERY,DOCUMENT (default: by name)")
     p.add_argument("--label-column", help="gold label/score column (default: label|labels|score|scores)")
     p.add_argument("--at-k", type=int, default=10, help="cut-off for MRR and NDCG")
@@ -125,7 +127,7 @@ def run(args: argparse.Namespace) -> int:
     from crossrank.model import CrossEncoder
 
     evaluator = build_evaluator(args)
-    model = CrossEncoder(args.model, max_length=args.max_length)
+    model = CrossEncoder(args.model, max_length=args.max_length, **backend_kwargs(args))
     metrics = evaluator(model)
     print(metrics_table(metrics))
     print(f"primary metric: {evaluator.primary_metric} = {metrics[evaluator.primary_metric]:.4f}")

@@ -125,6 +125,8 @@ def run(args: argparse.Namespace) -> int:
         "include_positives": args.include_positives, "query_prompt": args.query_prompt,
         "corpus_prompt": args.corpus_prompt, "batch_size": args.batch_size, "use_faiss": args.use_faiss,
         "faiss_index": args.faiss_index, "cache_folder": args.cache_folder, "verbose": not args.quiet,
+        # the command line owns its process: heap trimming and concurrent CPU batches are on here
+        "embedder": {"compact_memory": True, "cpu_workers": None},
     }
     mined = mine_from_config(cfg, Dataset.from_dict(pairs))
     write_table(mined, out)

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from crossrank.cli import CLIError
+from crossrank.cli.backend import add_backend_arguments, backend_kwargs
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -18,6 +19,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--top-k", type=int, default=None, help="print only the best K")
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--max-length", type=int, default=None)
+    add_backend_arguments(p)
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
 
@@ -37,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
     from crossrank.model import CrossEncoder
 
     docs = read_documents(args)
-    model = CrossEncoder(args.model, max_length=args.max_length)
+    model = CrossEncoder(args.model, max_length=args.max_length, **backend_kwargs(args))
     ranked = model.rank(args.query, docs, top_k=args.top_k, return_documents=True, batch_size=args.batch_size)
     if args.json:
         print(json.dumps(ranked, ensure_ascii=False, indent=2))

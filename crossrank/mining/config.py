@@ -135,7 +135,7 @@ def resolve_range_max(config: MiningConfig, max_positives: int, rescoring: bool 
 
 
 _CONFIG_FIELDS = {f.name for f in dataclasses.fields(MiningConfig)} - {"extra"}
-_LOADER_KEYS = {"model", "corpus", "corpus_column", "cross_encoder", "cross_encoder_batch_size", "device"}
+_LOADER_KEYS = {"model", "corpus", "corpus_column", "cross_encoder", "cross_encoder_batch_size", "device", "embedder"}
 
 
 def config_from_dict(values: dict[str, Any]) -> MiningConfig:
@@ -170,6 +170,8 @@ def mine_from_config(cfg: dict[str, Any], dataset: Dataset) -> Dataset:
       (default ``text``, else the first column). Without it, the positives form the corpus.
     - ``cross_encoder``: a reranker folder used to rescore candidates; ``cross_encoder_batch_size``.
     - ``device``: torch device for the embedder.
+    - ``embedder``: further :class:`~crossrank.embedder.Embedder` keyword arguments, e.g. ``{backend: onnx,
+      file_name: onnx/model_quint8_avx2.onnx}`` or the opt-in ``compact_memory`` / ``cpu_workers``.
     - every :class:`MiningConfig` field: ``anchor_column_name``, ``positive_column_name``, ``range_min``,
       ``range_max``, ``max_score``, ``min_score``, ``absolute_margin``, ``relative_margin``,
       ``num_negatives``, ``sampling_strategy``, ``seed``, ``query_prompt``, ``query_prompt_name``,
@@ -200,7 +202,7 @@ def mine_from_config(cfg: dict[str, Any], dataset: Dataset) -> Dataset:
     from crossrank.embedder import Embedder
     from crossrank.mining.hard_negatives import mine
 
-    embedder = Embedder(cfg["model"], device=cfg.get("device"))
+    embedder = Embedder(cfg["model"], device=cfg.get("device"), **dict(cfg.get("embedder") or {}))
     cross_encoder = None
     if cfg.get("cross_encoder"):
         from crossrank.model import CrossEncoder
