@@ -43,12 +43,12 @@ class ExportResult:
 
 
 def detect_kind(folder: Path) -> Literal["reranker", "embedder"]:
-    """``reranker`` for a sequence-classification checkpoint, ``embedder`` for a Sentence Transformers folder."""
+    """``embedder`` for a Sentence Transformers folder (``modules.json``), ``reranker`` for a classification one."""
+    if (folder / "modules.json").is_file():
+        return "embedder"
     config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
     if any(str(a).endswith("ForSequenceClassification") for a in config.get("architectures") or []):
         return "reranker"
-    if (folder / "modules.json").is_file():
-        return "embedder"
     raise ValueError(
         f"{str(folder)!r} is neither a reranker (no *ForSequenceClassification architecture in config.json) nor a "
         "Sentence Transformers embedder (no modules.json); pass kind='reranker' to export it with a fresh head "

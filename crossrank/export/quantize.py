@@ -21,7 +21,7 @@ def quantize_file(fp32_path: Path, out_path: Path, target: QuantTarget) -> Path:
 
     out_path.parent.mkdir(parents=True, exist_ok=True)
     previous = logging.root.manager.disable
-    logging.disable(logging.INFO)  # the quantizer logs a line per tensor on the root logger; restored below
+    logging.disable(logging.WARNING)  # the quantizer logs a line per tensor on the root logger; restored below
     try:
         _quantize(quantize_dynamic, QuantType, fp32_path, out_path, target)
     finally:

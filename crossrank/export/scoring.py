@@ -47,9 +47,11 @@ def _reranker_scores(model: Any, lists: list[CandidateList]) -> tuple[np.ndarray
 def torch_scores(folder: Path, kind: str, lists: list[CandidateList]) -> Reference:
     """Score with the PyTorch weights in ``folder``; a reranker's config is rewritten with its activation."""
     if kind == "reranker":
+        from crossrank.inference.activation import store_in_config
         from crossrank.model import CrossEncoder
 
         model = CrossEncoder(folder, device="cpu")
+        store_in_config(model.config, model.activation_fn)
         model.config.save_pretrained(folder)  # the activation (and any fusion weight) is stored in config.json
         scores, raw = _reranker_scores(model, lists)
         return Reference(scores, raw, model.tokenizer, folder)
