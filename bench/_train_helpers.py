@@ -8,8 +8,6 @@ command-line flags, the training arguments and the result writing identical acro
 from __future__ import annotations
 
 import argparse
-import json
-import math
 import os
 import shlex
 import sys
@@ -35,15 +33,10 @@ def shared_file(*parts: str) -> Path:
 
 
 def read_jsonl(path: Path, limit: int | None = None) -> list[dict[str, Any]]:
-    """The first ``limit`` rows (all when None) of a JSON Lines file."""
-    rows: list[dict[str, Any]] = []
-    with path.open(encoding="utf-8") as handle:
-        for line in handle:
-            if limit is not None and len(rows) >= limit:
-                break
-            if line.strip():
-                rows.append(json.loads(line))
-    return rows
+    """The first ``limit`` rows (all when None) of a JSON Lines file (crossrank's one table reader)."""
+    from crossrank.data.tables import read_rows
+
+    return read_rows(path, limit)
 
 
 def positive_int(text: str) -> int:
@@ -89,27 +82,26 @@ def base_model(max_length: int, seed: int) -> Any:
 
 
 def training_arguments(args: argparse.Namespace, output_dir: str, metric: str | None, n_train: int) -> Any:
-    """Trainer arguments: evaluate and save once per epoch and keep the best by ``metric`` (None: no eval)."""
+    """Trainer arguments: ``--evals-per-epoch`` dev evaluations (and checkpoints) per epoch, keeping the best
+    by ``metric`` (crossrank's keep-best schedule); ``metric`` None: no evaluation, no checkpoints."""
     from crossrank import TrainingArguments
+    from crossrank.pipeline.schedule import keep_best_arguments, total_steps
 
-    steps_per_epoch = max(1, math.ceil(n_train / args.batch_size))
-    total = args.max_steps if args.max_steps > 0 else math.ceil(steps_per_epoch * args.epochs)
-    every = min(max(1, steps_per_epoch // args.evals_per_epoch), total)
-    if metric is None:
-        return TrainingArguments(
-            output_dir=output_dir, num_train_epochs=args.epochs, max_steps=args.max_steps,
-            per_device_train_batch_size=args.batch_size, learning_rate=args.lr,
-            warmup_steps=int(args.warmup_ratio * total), save_strategy="no", logging_steps=max(1, every // 4),
-            use_cpu=True, seed=args.seed, data_seed=args.seed, disable_tqdm=True, dataloader_pin_memory=False,
-        )
-    return TrainingArguments(
+    steps_per_epoch = total_steps(n_train, args.batch_size, 1.0)
+    total = total_steps(n_train, args.batch_size, args.epochs, max_steps=args.max_steps)
+    common = dict(
         output_dir=output_dir, num_train_epochs=args.epochs, max_steps=args.max_steps,
-        per_device_train_batch_size=args.batch_size, learning_rate=args.lr, warmup_steps=int(args.warmup_ratio * total),
-        eval_strategy="steps", eval_steps=every, save_strategy="steps", save_steps=every, save_total_limit=1,
-        load_best_model_at_end=True, metric_for_best_model=f"eval_{metric}", greater_is_better=True,
-        logging_steps=max(1, every // 4), use_cpu=True, seed=args.seed, data_seed=args.seed, disable_tqdm=True,
-        dataloader_pin_memory=False, save_only_model=True,
+        per_device_train_batch_size=args.batch_size, learning_rate=args.lr,
+        warmup_steps=int(args.warmup_ratio * total), use_cpu=True, seed=args.seed, data_seed=args.seed,
+        disable_tqdm=True, dataloader_pin_memory=False,
     )
+    if metric is None:
+        every = max(1, steps_per_epoch // args.evals_per_epoch)
+        return TrainingArguments(**common, save_strategy="no", logging_steps=max(1, every // 4))
+    schedule = keep_best_arguments(metric, total, args.evals_per_epoch * total / steps_per_epoch,
+                                   save_total_limit=1)
+    return TrainingArguments(**common, **schedule, logging_steps=max(1, schedule["eval_steps"] // 4),
+                             save_only_model=True)
 
 
 def fit(model: Any, train: Any, loss: Any, evaluator: Any | None, args: argparse.Namespace,

@@ -11,7 +11,7 @@ import logging
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import torch
@@ -19,12 +19,16 @@ from torch import nn
 from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer, PreTrainedModel
 
 from crossrank.inference import activation as _activation
+from crossrank.inference import loading as _loading
 from crossrank.inference.batching import pad_batch
 from crossrank.inference.engine import ScoringEngine, TorchBackend
 from crossrank.inference.fusion import Fusion
 from crossrank.inference.loading import resolve_model_source
-from crossrank.inference.pairs import Pair, check_pairs, is_single_pair
+from crossrank.inference.pairs import Pair, check_documents, check_pairs, check_top_k, is_single_pair
 from crossrank.storage.atomic import atomic_dir_write
+
+if TYPE_CHECKING:
+    from crossrank.model_card.card import ModelCardData
 
 FUSION_CONFIG_KEY = "crossrank_fusion"
 
@@ -78,26 +82,35 @@ class CrossEncoder(nn.Module):
         source = resolve_model_source(model_name_or_path, local_files_only)
         hub_kwargs = {"trust_remote_code": trust_remote_code, "revision": revision, "cache_dir": cache_dir,
                       "local_files_only": local_files_only}
-        config = AutoConfig.from_pretrained(source, **hub_kwargs)
+        with _loading.loading_errors(source):
+            config = AutoConfig.from_pretrained(source, **hub_kwargs)
+        _loading.check_architecture(config, source)
         self.backend_name = check_backend(backend, file_name, provider, threads)
         if backend == "onnx":
             self._init_onnx(source, config, hub_kwargs, num_labels, max_length, activation_fn, (file_name, provider,
                                                                                               threads))
             return
+        _loading.check_model_folder(source)
         has_head = any(a.endswith("ForSequenceClassification") for a in (config.architectures or []))
         if num_labels is None:
             num_labels = config.num_labels if has_head else 1
         if not has_head or config.num_labels != num_labels:
             logger.info("Initialising a new %d-label classification head on %s", num_labels, source)
         config.num_labels = num_labels
-        self.model: PreTrainedModel = AutoModelForSequenceClassification.from_pretrained(
-            source, config=config, ignore_mismatched_sizes=has_head, **hub_kwargs
-        )
-        self.tokenizer = AutoTokenizer.from_pretrained(source, **hub_kwargs)
+        with _loading.loading_errors(source):
+            self.model: PreTrainedModel = AutoModelForSequenceClassification.from_pretrained(
+                source, config=config, ignore_mismatched_sizes=has_head, **hub_kwargs
+            )
+            self.tokenizer = AutoTokenizer.from_pretrained(source, **hub_kwargs)
+        _loading.check_tokenizer(self.tokenizer, source)
         self.backend: Any = TorchBackend(self.model)
+        self.trained_by: Any = None
+        """The ``crossrank.Trainer`` that trains this model (set by it); saves then write a model card."""
+        self.model_card_data: ModelCardData | None = None
+        """User fields of the model card (language, license, datasets, ...) written by ``save_pretrained``."""
         self.name_or_path = str(model_name_or_path)
         self.max_length = max_length if max_length is not None else self._default_max_length()
-        self.activation_fn = activation_fn or _activation.from_config(self.config)
+        self.activation_fn = activation_fn or _activation.from_config(self.config, source)
         self.to(_activation.default_device() if device is None else device)
 
     def _init_onnx(self, source: str, config: Any, hub_kwargs: dict[str, Any], num_labels: int | None,
@@ -114,10 +127,14 @@ class CrossEncoder(nn.Module):
         file_name, provider, threads = onnx_args
         self.backend = OnnxBackend(find_onnx_file(source, file_name), provider, threads)
         object.__setattr__(self, "_onnx_config", config)
-        self.tokenizer = AutoTokenizer.from_pretrained(source, **hub_kwargs)
+        with _loading.loading_errors(source):
+            self.tokenizer = AutoTokenizer.from_pretrained(source, **hub_kwargs)
+        _loading.check_tokenizer(self.tokenizer, source)
+        self.trained_by: Any = None
+        self.model_card_data: ModelCardData | None = None
         self.name_or_path = source
         self.max_length = max_length if max_length is not None else self._default_max_length()
-        self.activation_fn = activation_fn or _activation.from_config(self.config)
+        self.activation_fn = activation_fn or _activation.from_config(self.config, source)
 
     from_pretrained = classmethod(lambda cls, *args, **kwargs: cls(*args, **kwargs))
 
@@ -233,7 +250,7 @@ class CrossEncoder(nn.Module):
         convert_to_numpy: bool = True,
         convert_to_tensor: bool = False,
         show_progress_bar: bool | None = None,
-    ) -> np.ndarray | torch.Tensor | list[torch.Tensor] | float | Any:
+    ) -> np.ndarray | torch.Tensor | list[torch.Tensor] | float:
         """Score (query, document) pairs.
 
         Pairs are tokenized once, sorted by length into batches (little padding), scored, and
@@ -277,6 +294,8 @@ class CrossEncoder(nn.Module):
         """
         if self.num_labels != 1:
             raise ValueError(f"rank needs a one-label model; this one has {self.num_labels} labels.")
+        documents = check_documents(documents)
+        check_top_k(top_k)
         pairs = [(query, d) for d in documents]
         fusion = self.fusion if first_stage_scores is not None else None
         if first_stage_scores is not None and fusion is None:
@@ -304,14 +323,24 @@ class CrossEncoder(nn.Module):
 
     # ----------------------------------------------------------------- saving
     def save_pretrained(self, path: str | os.PathLike[str], safe_serialization: bool = True) -> Path:
-        """Write a plain Hugging Face folder atomically (temp folder, then rename)."""
+        """Write a plain Hugging Face folder crash-safely (see ``crossrank.storage.atomic``).
+
+        ``path`` must be new, empty, or a folder crossrank saved before: any other folder is refused (never
+        deleted). When a ``crossrank.Trainer`` trained this model (``trained_by``), the folder also gets its
+        model card (``README.md``: data, loss, hyper-parameters, logs, evaluation), filled from that trainer
+        and ``model_card_data``, in the same step.
+        """
 
         def write(tmp: Path) -> None:
             _activation.store_in_config(self.config, self.activation_fn)
             self.model.save_pretrained(tmp, safe_serialization=safe_serialization)
             self.tokenizer.save_pretrained(tmp)
+            if self.trained_by is not None:
+                from crossrank.model_card.card import write_model_card
 
-        return atomic_dir_write(Path(path), write)
+                write_model_card(tmp, trainer=self.trained_by, card_data=self.model_card_data)
+
+        return atomic_dir_write(Path(path), write, kind="model")
 
     save = save_pretrained
 

@@ -35,7 +35,9 @@ def build_tiny_bert(path: Path, num_labels: int = 1, seed: int = 0, head: bool =
 
     path.mkdir(parents=True, exist_ok=True)
     (path / "vocab.txt").write_text("\n".join(_vocab()) + "\n")
-    tokenizer = BertTokenizerFast(vocab_file=str(path / "vocab.txt"), do_lower_case=True)
+    # transformers 5 ignores ``vocab_file=`` here (it builds a 5-token vocabulary); pass the vocabulary itself
+    tokenizer = BertTokenizerFast(vocab={token: i for i, token in enumerate(_vocab())}, do_lower_case=True)
+    assert len(tokenizer) == len(set(_vocab())), "the tiny tokenizer lost its vocabulary"
     tokenizer.save_pretrained(path)
     config = BertConfig(
         vocab_size=len(_vocab()), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,

@@ -7,6 +7,9 @@ import importlib
 import logging
 import sys
 from collections.abc import Sequence
+from types import ModuleType
+
+from crossrank.storage.errors import StorageError
 
 COMMANDS: tuple[str, ...] = ("train", "evaluate", "rank", "mine", "export", "serve")
 
@@ -15,18 +18,33 @@ class CLIError(Exception):
     """A user-facing error: printed as one line, exit status 2."""
 
 
+def _command_module(name: str) -> ModuleType | None:
+    """The module of a listed command; None when this installation lacks it (never a silent skip)."""
+    try:
+        return importlib.import_module(f"crossrank.cli.{name}")
+    except ModuleNotFoundError as err:
+        if err.name == f"crossrank.cli.{name}":
+            return None
+        raise
+
+
+def _add_unavailable(sub: argparse._SubParsersAction, name: str) -> None:
+    """A listed command whose module is missing: shown as unavailable, and an error when run."""
+    p = sub.add_parser(name, help=f"(unavailable: crossrank.cli.{name} is not installed)", add_help=False)
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    p.set_defaults(unavailable=True)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="crossrank", description="Train, evaluate and use rerankers.")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", required=True)
     for name in COMMANDS:
-        try:
-            module = importlib.import_module(f"crossrank.cli.{name}")
-        except ModuleNotFoundError as err:
-            if err.name == f"crossrank.cli.{name}":
-                continue
-            raise
-        module.add_parser(sub)
+        module = _command_module(name)
+        if module is None:
+            _add_unavailable(sub, name)
+        else:
+            module.add_parser(sub)
     return parser
 
 
@@ -39,12 +57,23 @@ def _quiet_libraries() -> None:
         hf_logging.set_verbosity_error()
     except ImportError:  # pragma: no cover
         pass
+    try:  # the Hub client logs every failed request of an offline machine; the error line says it once
+        from huggingface_hub.utils import logging as hub_logging
+
+        hub_logging.set_verbosity_error()
+    except ImportError:  # pragma: no cover
+        pass
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the exit status."""
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
+    if getattr(args, "unavailable", False):
+        print(f"crossrank {args.command}: error: this command is listed but its module crossrank.cli."
+              f"{args.command} is missing from this installation; reinstall crossrank (pip install -U crossrank) "
+              "or use a version that ships it.", file=sys.stderr)
+        return 2
     if extra and args.command != "train":
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     args.overrides = extra
@@ -55,7 +84,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     module = importlib.import_module(f"crossrank.cli.{args.command}")
     try:
         return int(module.run(args) or 0)
-    except (CLIError, ValueError, FileNotFoundError, ConnectionError, ImportError) as err:
+    except (CLIError, ValueError, FileNotFoundError, ConnectionError, StorageError, ImportError) as err:
         if args.verbose:
             raise
         print(f"crossrank {args.command}: error: {err}", file=sys.stderr)

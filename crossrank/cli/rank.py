@@ -11,6 +11,7 @@ from crossrank.cli.backend import add_backend_arguments, backend_kwargs
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Register the ``rank`` sub-command."""
     p = sub.add_parser("rank", help="rank documents for a query with a reranker")
     p.add_argument("model", help="model folder or Hub id")
     p.add_argument("--query", required=True, help="the query text")
@@ -24,6 +25,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def read_documents(args: argparse.Namespace) -> list[str]:
+    """``--documents`` plus the non-empty lines of ``--documents-file``."""
     docs = list(args.documents)
     if args.documents_file:
         path = Path(args.documents_file)
@@ -36,11 +38,11 @@ def read_documents(args: argparse.Namespace) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from crossrank.model import CrossEncoder
+    """Rank the documents and print them (a table, or JSON)."""
+    from crossrank.pipeline.rank import rank_documents
 
-    docs = read_documents(args)
-    model = CrossEncoder(args.model, max_length=args.max_length, **backend_kwargs(args))
-    ranked = model.rank(args.query, docs, top_k=args.top_k, return_documents=True, batch_size=args.batch_size)
+    ranked = rank_documents(args.model, args.query, read_documents(args), top_k=args.top_k,
+                            batch_size=args.batch_size, max_length=args.max_length, **backend_kwargs(args))
     if args.json:
         print(json.dumps(ranked, ensure_ascii=False, indent=2))
         return 0

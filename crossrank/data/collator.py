@@ -1,18 +1,21 @@
-"""The training collator: rows -> (B, G) grid (via the loss) -> one tokenization of the valid cells."""
+"""The training collator: rows -> (B, G) grid (the loss's grid spec) -> one tokenization of the valid cells."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import torch
 
 from crossrank.data.columns import resolve_columns
+from crossrank.data.grid import GridLoss, batch_generator, build_grid
 
-if TYPE_CHECKING:
-    from crossrank.losses.base import RerankLoss
-    from crossrank.model import CrossEncoder
+
+class PairTokenizer(Protocol):
+    """What the collator needs of a model: ``tokenize(pairs, padding=True)`` (``CrossEncoder`` has it)."""
+
+    def tokenize(self, pairs: list[tuple[str, str]], padding: bool = True) -> Any: ...
 
 DATASET_KEY = "__crossrank_dataset__"
 """Rows of multi-dataset training carry their dataset's name under this key (set by the trainer)."""
@@ -28,10 +31,14 @@ class RerankCollator:
 
     The batch holds ``features`` (tokenized pairs, row-major over valid cells), ``labels`` (B, G) — zeros
     when the loss takes none — ``mask`` (B, G), and ``dataset_name`` (the dataset's name, or None).
+
+    In-batch negatives are drawn from a generator seeded with ``seed`` and the batch's queries
+    (``data.grid.batch_generator``), never from the global random state.
     """
 
-    model: CrossEncoder
-    loss: RerankLoss | Mapping[str, RerankLoss]
+    model: PairTokenizer
+    loss: GridLoss | Mapping[str, GridLoss]
+    seed: int = 0
 
     def _split_name(self, rows: list[dict[str, Any]]) -> tuple[str | None, list[dict[str, Any]]]:
         if DATASET_KEY not in rows[0]:
@@ -44,7 +51,7 @@ class RerankCollator:
             )
         return names.pop(), [{k: v for k, v in r.items() if k != DATASET_KEY} for r in rows]
 
-    def loss_for(self, name: str | None) -> RerankLoss:
+    def loss_for(self, name: str | None) -> GridLoss:
         """The loss that trains on rows of dataset ``name``."""
         if not isinstance(self.loss, Mapping):
             return self.loss
@@ -58,7 +65,9 @@ class RerankCollator:
     def __call__(self, rows: list[dict[str, Any]]) -> dict[str, Any]:
         name, rows = self._split_name(rows)
         roles = resolve_columns(list(rows[0]))
-        grid = self.loss_for(name).build_grid(rows, roles.inputs, roles.label)
+        spec = self.loss_for(name).grid_spec()
+        generator = batch_generator(self.seed, rows, roles.inputs[0]) if spec.input_format == "in_batch" else None
+        grid = build_grid(rows, roles.inputs, roles.label, spec.input_format, spec.in_batch_negatives, generator)
         pairs = grid.pairs()
         features = self.model.tokenize(pairs, padding=True)
         labels = grid.labels if grid.labels is not None else torch.zeros(grid.mask.shape)

@@ -5,33 +5,38 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from crossrank.data.columns import resolve_columns
+from crossrank.data.columns import check_label_values, is_positive, resolve_roles
 
 logger = logging.getLogger(__name__)
 
 
-def group_labeled_pairs(rows: Any, threshold: float = 0.5) -> list[dict[str, Any]]:
+FIX = "select the columns, e.g. columns: [question, sentence, label] in a crossrank train data entry."
+
+
+def group_labeled_pairs(rows: Any, columns: tuple[str, str, str] | None = None,
+                        fix: str = FIX) -> list[dict[str, Any]]:
     """``[{query, positive: [...], negative: [...]}]`` from rows of (query, document, label).
 
-    Documents whose label is above ``threshold`` are positives. Queries keep their first-appearance
-    order, documents their row order. Queries without any positive are kept (the evaluator reports how
-    many it skips).
+    ``columns`` names the (query, document, label) columns; by default they follow
+    :func:`crossrank.data.columns.resolve_roles` (by name, e.g. ``question``/``sentence``/``label`` in a
+    WikiQA file with more columns; ``fix`` ends its errors). Labels are checked like training labels.
+    Documents with a positive label (``> 0``, :func:`~crossrank.data.columns.is_positive`) are positives.
+    Queries keep their first-appearance order, documents their row order. Queries without any positive are
+    kept (the evaluator reports how many it skips).
     """
-    roles = resolve_columns(list(rows.column_names))
-    if len(roles.inputs) < 2 or roles.label is None:
-        raise ValueError(
-            f"grouping needs (query, document) columns and a label column; found inputs {roles.inputs} "
-            f"and label {roles.label!r}. Fix: name the relevance column 'label'."
-        )
-    q_col, d_col = roles.inputs[:2]
+    if columns is None:
+        roles = resolve_roles(list(rows.column_names), fix=fix)
+        columns = (roles["query"], roles["document"], roles["label"])
+    q_col, d_col, label_col = columns
+    check_label_values(rows[label_col], label_col)
     samples: dict[str, dict[str, Any]] = {}
-    for query, doc, label in zip(rows[q_col], rows[d_col], rows[roles.label]):
+    for query, doc, label in zip(rows[q_col], rows[d_col], rows[label_col]):
         sample = samples.setdefault(query, {"query": query, "positive": [], "negative": []})
-        sample["positive" if float(label) > threshold else "negative"].append(doc)
+        sample["positive" if is_positive(label) else "negative"].append(doc)
     return list(samples.values())
 
 
-def pairs_to_lists(rows: Any, keep_unanswered: bool = False) -> Any:
+def pairs_to_lists(rows: Any, keep_unanswered: bool = False, fix: str = FIX) -> Any:
     """A ``datasets.Dataset`` of (query, [documents], [labels]) lists from (query, document, label) rows.
 
     This is the input of the listwise losses (LambdaLoss, ListNet, ...). Queries keep their first-appearance
@@ -41,19 +46,15 @@ def pairs_to_lists(rows: Any, keep_unanswered: bool = False) -> Any:
     """
     from datasets import Dataset
 
-    roles = resolve_columns(list(rows.column_names))
-    if len(roles.inputs) != 2 or roles.label is None:
-        raise ValueError(
-            f"grouping into lists needs exactly (query, document) inputs and a label column; found inputs "
-            f"{roles.inputs} and label {roles.label!r}. Fix: select_columns([query, document, 'label'])."
-        )
-    q_col, d_col = roles.inputs
+    roles = resolve_roles(list(rows.column_names), fix=fix)
+    q_col, d_col, label_col = roles["query"], roles["document"], roles["label"]
+    check_label_values(rows[label_col], label_col)
     lists: dict[str, dict[str, Any]] = {}
-    for query, doc, label in zip(rows[q_col], rows[d_col], rows[roles.label]):
+    for query, doc, label in zip(rows[q_col], rows[d_col], rows[label_col]):
         item = lists.setdefault(query, {q_col: query, "documents": [], "labels": []})
         item["documents"].append(doc)
         item["labels"].append(float(label))
-    kept = [x for x in lists.values() if keep_unanswered or any(v > 0 for v in x["labels"])]
+    kept = [x for x in lists.values() if keep_unanswered or any(is_positive(v) for v in x["labels"])]
     if len(kept) < len(lists):
         logger.warning("Grouped %d rows into %d query lists; dropped %d queries whose labels are all 0 "
                        "(no ranking signal; keep them with keep_unanswered).", len(rows), len(kept),

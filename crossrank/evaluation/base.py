@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from crossrank.inference.protocols import PairScorer
+
 
 def epoch_text(epoch: int, steps: int) -> str:
     """A short phrase for log lines: ``" after epoch 1"``, ``" in epoch 1 after 50 steps"`` or ``""``."""
@@ -26,7 +28,7 @@ class Evaluator:
     greater_is_better: bool = True
 
     def __call__(
-        self, model: Any, output_path: str | None = None, epoch: int = -1, steps: int = -1
+        self, model: PairScorer, output_path: str | None = None, epoch: int = -1, steps: int = -1
     ) -> dict[str, float]:
         """Evaluate ``model``; append a CSV row under ``output_path`` when given."""
         raise NotImplementedError

@@ -7,18 +7,14 @@ and the aggregate over datasets is ``{name}_R{k}_{aggregate_key}_{metric}``.
 
 from __future__ import annotations
 
-import csv
-import gzip
-import json
 import logging
 import os
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
+from crossrank.data.beir import BEIRData, check_qrels, load_beir_folder, read_qrels
 from crossrank.evaluation._csv import append_csv_row
 from crossrank.evaluation._pairs import activate, logits_all, predict_all
 from crossrank.evaluation._table import format_table
@@ -29,128 +25,20 @@ from crossrank.evaluation.reranking import (
     RerankingEvaluator,
     first_stage_metrics,
 )
+from crossrank.inference.protocols import PairScorer, TextEncoder
+from crossrank.mining.search import search
 
 logger = logging.getLogger(__name__)
 
-Retriever = Any  # "bm25", an object with ``encode(texts)``, or a precomputed run per dataset name
 # one query's first-stage result: doc ids best first, or {doc id: score} (ranked by score, scores kept for fusion)
 Ranking = Sequence[str] | Mapping[str, float]
+Run = Mapping[str, Ranking]
+"""A first-stage run of one dataset: query id -> its ranking."""
+Retriever = Literal["bm25"] | TextEncoder | Mapping[str, Run]
+"""``"bm25"``, an embedder (``encode(texts)``), or a precomputed run per dataset name."""
 
-
-@dataclass
-class BEIRData:
-    """One retrieval dataset held in memory.
-
-    Attributes:
-        name: Short name used in metric keys (``"SciFact"``).
-        corpus: Document id -> text.
-        queries: Query id -> text.
-        qrels: Query id -> {document id: relevance grade}.
-    """
-
-    name: str
-    corpus: dict[str, str]
-    queries: dict[str, str]
-    qrels: dict[str, dict[str, float]] = field(default_factory=dict)
-
-
-def _read_jsonl(path: Path) -> list[dict[str, Any]]:
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rt", encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle if line.strip()]
-
-
-def _first_existing(folder: Path, candidates: Sequence[str], what: str) -> Path:
-    for candidate in candidates:
-        if (folder / candidate).is_file():
-            return folder / candidate
-    raise FileNotFoundError(
-        f"no {what} file in {folder}: looked for {', '.join(candidates)}. Pass the file name explicitly."
-    )
-
-
-def read_qrels(path: Path) -> dict[str, dict[str, float]]:
-    """Read a qrels TSV (header ``query-id corpus-id score`` or a TREC 4-column file without header)."""
-    qrels: dict[str, dict[str, float]] = {}
-    with path.open(encoding="utf-8", newline="") as handle:
-        rows = [row for row in csv.reader(handle, delimiter="\t") if row]
-    if rows and not _is_number(rows[0][-1]):
-        rows = rows[1:]  # header
-    for number, row in enumerate(rows, start=1):
-        if len(row) == 4:  # TREC: qid 0 docid grade
-            row = [row[0], row[2], row[3]]
-        if len(row) != 3 or not _is_number(row[2]):
-            raise ValueError(
-                f"{path}, row {number}: expected 'query-id<TAB>corpus-id<TAB>score'; got {row!r}."
-            )
-        qrels.setdefault(row[0], {})[row[1]] = float(row[2])
-    return qrels
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
-
-
-def load_beir_folder(
-    path: str | os.PathLike[str],
-    split: str = "test",
-    name: str | None = None,
-    queries_file: str | None = None,
-    qrels_file: str | None = None,
-    include_title: bool = True,
-) -> BEIRData:
-    """Load a BEIR-format folder.
-
-    Looks for ``corpus.jsonl[.gz]``, ``queries.jsonl`` (or ``queries_file``) and qrels at
-    ``qrels/{split}.tsv``, ``qrels_{split}.tsv`` or ``qrels.tsv`` (or ``qrels_file``). Corpus rows need
-    ``_id`` and ``text`` (``title`` is prepended when ``include_title``); query rows need ``_id`` and ``text``.
-
-    Args:
-        path: The folder.
-        split: Which qrels split to read.
-        name: Name used in metric keys (default: the folder name).
-        queries_file: Queries file inside the folder, if not ``queries.jsonl``.
-        qrels_file: Qrels file inside the folder, if not one of the usual names.
-        include_title: Prepend a document's title to its text.
-
-    Returns:
-        The dataset, with every qrels document checked against the corpus.
-    """
-    folder = Path(path).expanduser()
-    if not folder.is_dir():
-        raise FileNotFoundError(f"BEIR folder {str(folder)!r} does not exist; pass a folder with corpus and qrels.")
-    corpus_path = _first_existing(folder, ["corpus.jsonl", "corpus.jsonl.gz"], "corpus")
-    queries_path = _first_existing(folder, [queries_file or "queries.jsonl"], "queries")
-    qrels_names = [qrels_file] if qrels_file else [f"qrels/{split}.tsv", f"qrels_{split}.tsv", "qrels.tsv"]
-    qrels_path = _first_existing(folder, qrels_names, "qrels")
-    corpus = {}
-    for row in _read_jsonl(corpus_path):
-        title = (row.get("title") or "").strip() if include_title else ""
-        corpus[str(row["_id"])] = f"{title} {row['text']}".strip() if title else row["text"]
-    queries = {str(row["_id"]): row["text"] for row in _read_jsonl(queries_path)}
-    data = BEIRData(name or folder.name, corpus, queries, read_qrels(qrels_path))
-    check_qrels(data)
-    return data
-
-
-def check_qrels(data: BEIRData) -> None:
-    """Raise when the qrels name documents or queries that the dataset does not have."""
-    unknown_docs = sorted({d for judged in data.qrels.values() for d in judged if d not in data.corpus})
-    if unknown_docs:
-        raise ValueError(
-            f"{data.name}: the qrels name {len(unknown_docs)} documents that are not in the corpus "
-            f"(e.g. {unknown_docs[:3]}); check that the qrels and the corpus come from the same dataset."
-        )
-    unknown_queries = sorted(q for q in data.qrels if q not in data.queries)
-    if unknown_queries:
-        raise ValueError(
-            f"{data.name}: the qrels name {len(unknown_queries)} queries that are not in the queries file "
-            f"(e.g. {unknown_queries[:3]}); pass the queries file of the same split."
-        )
+__all__ = ["BEIRData", "BEIREvaluator", "Retriever", "Run", "bm25_search", "build_lists", "check_qrels",
+           "dense_search", "load_beir_folder", "read_qrels"]
 
 
 def bm25_search(data: BEIRData, query_ids: Sequence[str], k: int) -> dict[str, dict[str, float]]:
@@ -172,21 +60,15 @@ def bm25_search(data: BEIRData, query_ids: Sequence[str], k: int) -> dict[str, d
 
 
 def dense_search(
-    data: BEIRData, query_ids: Sequence[str], k: int, embedder: Any, chunk: int = 1024
+    data: BEIRData, query_ids: Sequence[str], k: int, embedder: TextEncoder, chunk: int | None = None
 ) -> dict[str, dict[str, float]]:
-    """Top-``k`` ``{document id: dot product}`` per query, best first, from ``embedder.encode`` vectors."""
+    """Top-``k`` ``{document id: dot product}`` per query, best first (``mining.search``, exact and chunked)."""
     doc_ids = list(data.corpus)
     docs = np.asarray(embedder.encode([data.corpus[d] for d in doc_ids]), dtype=np.float32)
     queries = np.asarray(embedder.encode([data.queries[q] for q in query_ids]), dtype=np.float32)
-    k = min(k, len(doc_ids))
-    run: dict[str, dict[str, float]] = {}
-    for start in range(0, len(query_ids), chunk):
-        sims = queries[start : start + chunk] @ docs.T
-        top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
-        for row, candidates in enumerate(top):
-            order = candidates[np.argsort(-sims[row, candidates], kind="stable")]
-            run[query_ids[start + row]] = {doc_ids[i]: float(sims[row, i]) for i in order}
-    return run
+    scores, indices = search(queries, docs, min(k, len(doc_ids)), chunk_size=chunk)
+    return {query_id: {doc_ids[i]: s for i, s in zip(row, values) if i >= 0}
+            for query_id, row, values in zip(query_ids, indices.tolist(), scores.tolist())}
 
 
 def _ranked(ranking: Ranking, rerank_k: int) -> tuple[list[str], list[float] | None]:
@@ -326,7 +208,7 @@ class BEIREvaluator(Evaluator):
             if retriever != "bm25":
                 raise ValueError(f"retriever must be 'bm25', an embedder or a run; got {retriever!r}.")
             run = bm25_search(data, query_ids, self.rerank_k)
-        elif hasattr(retriever, "encode"):
+        elif isinstance(retriever, TextEncoder):
             run = dense_search(data, query_ids, self.rerank_k, retriever)
         else:
             raise TypeError(f"retriever must be 'bm25', an object with encode(texts) or a run; got {type(retriever)}.")
@@ -338,7 +220,7 @@ class BEIREvaluator(Evaluator):
         )
 
     def __call__(
-        self, model: Any, output_path: str | None = None, epoch: int = -1, steps: int = -1
+        self, model: PairScorer, output_path: str | None = None, epoch: int = -1, steps: int = -1
     ) -> dict[str, float]:
         """Score every dataset's pairs in one call; return per-dataset and aggregated metrics.
 
@@ -383,7 +265,7 @@ class BEIREvaluator(Evaluator):
         return any(evaluator.has_first_stage for evaluator in self.evaluators)
 
     def tune_fusion(
-        self, model: Any, metric: str | None = None, weights: Sequence[float] | None = None,
+        self, model: PairScorer, metric: str | None = None, weights: Sequence[float] | None = None,
         normalize: str = "zscore", rule: str = "plateau",
     ) -> tuple[Any, dict[float, float]]:
         """Choose the first-stage fusion weight on all datasets' lists pooled (one weight for the model).

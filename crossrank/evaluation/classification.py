@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 
@@ -13,6 +12,7 @@ from crossrank.evaluation._csv import append_csv_row
 from crossrank.evaluation._pairs import check_pairs, predict_all
 from crossrank.evaluation._table import format_table
 from crossrank.evaluation.base import Evaluator, epoch_text
+from crossrank.inference.protocols import PairScorer
 
 logger = logging.getLogger(__name__)
 
@@ -20,7 +20,6 @@ BINARY_KEYS = ("accuracy", "accuracy_threshold", "f1", "f1_threshold", "precisio
 BINARY_HEADERS = (
     "Accuracy", "Accuracy_Threshold", "F1", "F1_Threshold", "Precision", "Recall", "Average_Precision",
 )
-MULTI_KEYS = ("f1_macro", "f1_micro", "f1_weighted")
 MULTI_HEADERS = ("Macro_F1", "Micro_F1", "Weighted_F1")
 
 
@@ -41,6 +40,11 @@ class ClassificationEvaluator(Evaluator):
     outputs: the arg-max class is compared to the label, giving ``f1_macro`` (primary), ``f1_micro`` and
     ``f1_weighted``. Keys are prefixed with ``{name}_``.
 
+    Which of the two is decided once, when the evaluator is built (so ``primary_metric`` never changes
+    between calls): by ``num_labels`` (the model's output count) when given, else by the labels — 0/1
+    labels mean a one-output model, other class ids a multi-class one. A model whose output count does not
+    match is refused with an error naming ``num_labels``.
+
     Example:
         >>> evaluator = ClassificationEvaluator([("a", "b"), ("c", "d")], [1, 0], name="mrpc")
         >>> evaluator.primary_metric
@@ -56,6 +60,7 @@ class ClassificationEvaluator(Evaluator):
         batch_size: int = 32,
         show_progress_bar: bool | None = None,
         write_csv: bool = True,
+        num_labels: int | None = None,
     ) -> None:
         """Check the inputs (no model call happens here).
 
@@ -66,6 +71,7 @@ class ClassificationEvaluator(Evaluator):
             batch_size: Batch size of the scoring call.
             show_progress_bar: Progress bar while scoring (None: shown when logging at INFO or lower).
             write_csv: Append a CSV row under ``output_path`` on every call.
+            num_labels: The model's number of outputs (default: 1 for 0/1 labels, several otherwise).
         """
         self.sentence_pairs = check_pairs(type(self).__name__, sentence_pairs, labels, "labels")
         self.labels = np.asarray(labels)
@@ -75,6 +81,11 @@ class ClassificationEvaluator(Evaluator):
                 f"{self.labels[np.mod(self.labels, 1) != 0][:3].tolist()}. Use CorrelationEvaluator for scores."
             )
         self.labels = self.labels.astype(np.int64)
+        if len(np.unique(self.labels)) < 2:
+            raise ValueError(
+                f"ClassificationEvaluator: every gold label is {self.labels[0] if len(self.labels) else None}; "
+                "precision, recall and average precision need both classes. Fix: evaluate on data with both."
+            )
         self.name = name
         self.batch_size = batch_size
         if show_progress_bar is None:
@@ -82,12 +93,14 @@ class ClassificationEvaluator(Evaluator):
         self.show_progress_bar = show_progress_bar
         self.write_csv = write_csv
         self.greater_is_better = True
-        binary_labels = bool(np.isin(self.labels, (0, 1)).all())
-        self.primary_metric = self.prefixed("average_precision" if binary_labels else "f1_macro")
+        if num_labels is not None and num_labels < 1:
+            raise ValueError(f"ClassificationEvaluator: num_labels must be at least 1; got {num_labels}.")
+        self.binary = num_labels == 1 if num_labels is not None else bool(np.isin(self.labels, (0, 1)).all())
+        self.primary_metric = self.prefixed("average_precision" if self.binary else "f1_macro")
         self.csv_file = "ClassificationEvaluator" + (f"_{name}" if name else "") + "_results.csv"
 
     def __call__(
-        self, model: Any, output_path: str | None = None, epoch: int = -1, steps: int = -1
+        self, model: PairScorer, output_path: str | None = None, epoch: int = -1, steps: int = -1
     ) -> dict[str, float]:
         """Score all pairs in one call and compute the metrics for the model's number of outputs.
 
@@ -102,9 +115,16 @@ class ClassificationEvaluator(Evaluator):
         """
         logger.info("ClassificationEvaluator: evaluating %s%s", self.name or "the pairs", epoch_text(epoch, steps))
         scores = predict_all(model, self.sentence_pairs, self.batch_size, self.show_progress_bar)
-        if scores.ndim == 1 or scores.shape[1] == 1:
+        one_output = scores.ndim == 1 or scores.shape[1] == 1
+        if one_output != self.binary:
+            outputs = 1 if one_output else scores.shape[1]
+            raise ValueError(
+                f"ClassificationEvaluator was built for a {'one' if self.binary else 'several'}-output model "
+                f"(primary metric {self.primary_metric}); the model returned {outputs} output(s) per pair. "
+                f"Pass num_labels={outputs} when building the evaluator."
+            )
+        if one_output:
             metrics, headers = self._binary(scores.reshape(-1)), BINARY_HEADERS
-            self.primary_metric = self.prefixed("average_precision")
         else:
             found = self.labels[(self.labels < 0) | (self.labels >= scores.shape[1])]
             if found.size:
@@ -114,7 +134,6 @@ class ClassificationEvaluator(Evaluator):
                 )
             metrics = M.f1_scores(self.labels, np.argmax(scores, axis=1))
             headers = MULTI_HEADERS
-            self.primary_metric = self.prefixed("f1_macro")
         logger.info("\n%s", format_table(["metric", "value"], [[k, v] for k, v in metrics.items()]))
         if output_path is not None and self.write_csv:
             append_csv_row(output_path, self.csv_file, ["epoch", "steps", *headers], [epoch, steps, *metrics.values()])

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 
@@ -13,6 +12,7 @@ from crossrank.evaluation._csv import append_csv_row
 from crossrank.evaluation._pairs import check_pairs, predict_all
 from crossrank.evaluation._table import format_table
 from crossrank.evaluation.base import Evaluator, epoch_text
+from crossrank.inference.protocols import PairScorer
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +66,11 @@ class CorrelationEvaluator(Evaluator):
                 f"CorrelationEvaluator: gold scores must be finite numbers; found "
                 f"{int(np.sum(~np.isfinite(self.scores)))} NaN or infinite values. Drop or fix those rows."
             )
+        if np.all(self.scores == self.scores[0]):
+            raise ValueError(
+                f"CorrelationEvaluator: every gold score is {self.scores[0]:g}; a correlation with a constant is "
+                "undefined. Fix: evaluate on pairs with different gold scores."
+            )
         self.name = name
         self.batch_size = batch_size
         if show_progress_bar is None:
@@ -77,7 +82,7 @@ class CorrelationEvaluator(Evaluator):
         self.csv_file = "CorrelationEvaluator" + (f"_{name}" if name else "") + "_results.csv"
 
     def __call__(
-        self, model: Any, output_path: str | None = None, epoch: int = -1, steps: int = -1
+        self, model: PairScorer, output_path: str | None = None, epoch: int = -1, steps: int = -1
     ) -> dict[str, float]:
         """Score all pairs in one call and correlate the predictions with the gold scores.
 

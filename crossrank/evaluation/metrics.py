@@ -16,8 +16,6 @@ averaged F1 scores.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
@@ -362,7 +360,3 @@ def spearman(a: ArrayLike, b: ArrayLike) -> float:
     x, y = _as_vectors(a, b)
     return pearson(_average_ranks(x), _average_ranks(y))
 
-
-def mean(values: Sequence[float]) -> float:
-    """Arithmetic mean as a Python float (0.0 for an empty sequence)."""
-    return float(np.mean(values)) if len(values) else 0.0

@@ -18,6 +18,7 @@ from crossrank.evaluation._csv import append_csv_row
 from crossrank.evaluation._pairs import activate, logits_all, predict_all
 from crossrank.evaluation._table import format_table
 from crossrank.evaluation.base import Evaluator, epoch_text
+from crossrank.inference.protocols import PairScorer
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +44,26 @@ class RankingList:
     base: tuple[float, float, float] | None = None
     num_positives: int = 0
     first_stage: list[float] | None = None
+
+
+def check_measurable(lists: Sequence[RankingList], name: str = "") -> None:
+    """Refuse samples whose metrics cannot mean anything: no query with a relevant document, or every query's
+    candidates one identical text (a wrong document column: any model would get the same constant metrics)."""
+    label = f"evaluator {name!r}" if name else "the evaluator"
+    scored = [item for item in lists if any(g > 0 for g in item.gains)]
+    if not scored:
+        raise ValueError(
+            f"{label}: none of its {len(lists)} queries has a relevant document, so no ranking metric can be "
+            "computed. Fix: check the label column (relevant documents need a label above the threshold, e.g. 1)."
+        )
+    ranked = [item for item in scored if len(item.documents) > 1]
+    if ranked and all(len(set(item.documents)) == 1 for item in ranked):
+        example = ranked[0].documents[0]
+        same = " (the query text itself)" if example == ranked[0].query else ""
+        raise ValueError(
+            f"{label}: every query's candidates are one identical text{same}, e.g. {example[:60]!r}, so the ranking "
+            "metrics cannot be computed. Fix: check which column holds the documents."
+        )
 
 
 def measure(gains: Sequence[float], scores: Any, at_k: int, ndcg_gains: NdcgGains = "binary") -> tuple[float, ...]:
@@ -224,6 +245,7 @@ class RerankingEvaluator(Evaluator):
                 "'query', 'positive' and 'negative' or 'documents'."
             )
         self.lists = [prepare_sample(s, i, at_k, always_rerank_positives) for i, s in enumerate(self.samples)]
+        check_measurable(self.lists, name)
 
     def _configure(
         self, at_k: int, always_rerank_positives: bool, name: str, batch_size: int, show_progress_bar: bool,
@@ -255,6 +277,7 @@ class RerankingEvaluator(Evaluator):
         evaluator._configure(at_k, always_rerank_positives, name, batch_size, show_progress_bar, write_csv, ndcg_gains)
         evaluator.samples = []
         evaluator.lists = list(lists)
+        check_measurable(evaluator.lists, name)
         return evaluator
 
     @property
@@ -263,7 +286,7 @@ class RerankingEvaluator(Evaluator):
         return any(item.base is not None for item in self.lists)
 
     def __call__(
-        self, model: Any, output_path: str | None = None, epoch: int = -1, steps: int = -1
+        self, model: PairScorer, output_path: str | None = None, epoch: int = -1, steps: int = -1
     ) -> dict[str, float]:
         """Score all pairs once, compute the metrics, log a table and append a CSV row.
 
@@ -298,11 +321,11 @@ class RerankingEvaluator(Evaluator):
         """Whether the samples carry ``first_stage_scores`` (enables fusion metrics and tuning)."""
         return any(item.first_stage is not None for item in self.lists)
 
-    def _logits(self, model: Any) -> np.ndarray:
+    def _logits(self, model: PairScorer) -> np.ndarray:
         return logits_all(model, self.pairs(), self.batch_size, self.show_progress_bar)
 
     def tune_fusion(
-        self, model: Any, metric: str = "map", weights: Sequence[float] | None = None, normalize: str = "zscore",
+        self, model: PairScorer, metric: str = "map", weights: Sequence[float] | None = None, normalize: str = "zscore",
         rule: str = "plateau",
     ) -> tuple[Any, dict[float, float]]:
         """Choose the first-stage fusion weight by ``metric`` (map, mrr@k or ndcg@k) on these samples.

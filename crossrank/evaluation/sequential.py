@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from crossrank.evaluation.base import Evaluator
+from crossrank.inference.protocols import PairScorer
 
 
 def _last(scores: Sequence[float]) -> float:
@@ -44,7 +45,7 @@ class SequentialEvaluator(Evaluator):
         self.greater_is_better = True
 
     def __call__(
-        self, model: Any, output_path: str | None = None, epoch: int = -1, steps: int = -1
+        self, model: PairScorer, output_path: str | None = None, epoch: int = -1, steps: int = -1
     ) -> dict[str, float]:
         """Run every evaluator on ``model`` and return all their metrics plus ``sequential_score``."""
         results: dict[str, float] = {}

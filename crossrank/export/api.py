@@ -100,7 +100,8 @@ def export_onnx(model: Any, out: str | os.PathLike[str], quantize: str | None = 
         result = ExportResult(Path(out).resolve(), kind, [])
         from crossrank.storage.atomic import atomic_dir_write
 
-        atomic_dir_write(Path(out), lambda tmp: _write(source, tmp, kind, target, lists, limits, force, fuse, result))
+        atomic_dir_write(Path(out), lambda tmp: _write(source, tmp, kind, target, lists, limits, force, fuse, result),
+                         kind="export")
     return result
 
 

@@ -19,7 +19,8 @@ def push_folder(save: Callable[[Path], Path], repo_id: str, private: bool | None
         folder = save(Path(tmp) / "model")
         try:
             api.create_repo(repo_id, private=private, exist_ok=True)
-            info = api.upload_folder(folder_path=str(folder), repo_id=repo_id, commit_message=commit_message)
+            info = api.upload_folder(folder_path=str(folder), repo_id=repo_id, commit_message=commit_message,
+                                     ignore_patterns=[".crossrank.json"])
         except Exception as err:
             if is_offline_error(err):
                 raise ConnectionError(

@@ -32,3 +32,26 @@ def check_pairs(pairs: Sequence[Any]) -> list[tuple[str, str]]:
             )
         out.append((q, d))
     return out
+
+
+def check_documents(documents: Any) -> list[str]:
+    """The documents of ``rank``: a sequence of strings (one string alone is refused, not split into characters)."""
+    if isinstance(documents, str):
+        raise TypeError(
+            f"rank expects a list of documents; found one string {documents[:60]!r}, which would be ranked "
+            "character by character. Fix: rank(query, [document])."
+        )
+    docs = list(documents)
+    for i, doc in enumerate(docs):
+        if not isinstance(doc, str):
+            raise ValueError(f"document {i} must be a string; found {type(doc).__name__}. "
+                             "Convert the values with str() or drop them.")
+    return docs
+
+
+def check_top_k(top_k: Any) -> None:
+    """``top_k`` is None (all documents) or a positive integer."""
+    if top_k is None:
+        return
+    if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1:
+        raise ValueError(f"top_k must be a positive integer or None (all documents); found {top_k!r}.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from crossrank.data.columns import register_input_format
 from crossrank.losses.base import RerankLoss
 from crossrank.losses.contrastive import CachedMultipleNegativesRankingLoss, MultipleNegativesRankingLoss
 from crossrank.losses.lambda_loss import (
@@ -39,3 +40,8 @@ __all__ = [
     "MultipleNegativesRankingLoss",
     "CachedMultipleNegativesRankingLoss",
 ]
+
+for _name in __all__:
+    _cls = globals()[_name]
+    if issubclass(_cls, RerankLoss) and _cls is not RerankLoss:  # validation errors name these as alternatives
+        register_input_format(_name, _cls.input_format)

@@ -16,6 +16,22 @@ PAD_SCORE = -1e16
 """Score given to padding cells before a sort, so that they always come after every real document."""
 
 
+def check_torch_kwargs(loss: object, fn: Callable[..., Any], kwargs: dict[str, Any],
+                       own: tuple[str, ...] = ()) -> dict[str, Any]:
+    """``kwargs`` that a loss forwards to the torch function ``fn``: unknown names fail at construction (a
+    ``TypeError`` naming them), not at the first training step."""
+    import inspect
+
+    accepted = [p for p in inspect.signature(fn).parameters if p not in ("input", "target") and p not in own]
+    unknown = sorted(set(kwargs) - set(accepted))
+    if unknown:
+        raise TypeError(
+            f"{type(loss).__name__} got unknown argument(s) {unknown}; it passes on only the keyword arguments of "
+            f"torch.nn.functional.{fn.__name__}: {', '.join(accepted)}."
+        )
+    return dict(kwargs)
+
+
 def masked_mean(values: Tensor, mask: Tensor) -> Tensor:
     """Mean of ``values`` over the cells where ``mask`` is True (0 when there are none)."""
     mask = mask.to(values.dtype)
@@ -75,6 +91,13 @@ def check_num_labels(loss: nn.Module, required: int | None) -> None:
             f"{found}. Load the model with num_labels set to the number of classes, or use "
             "BinaryCrossEntropyLoss for a single score."
         )
+
+
+def check_mini_batch_size(value: int | None) -> int | None:
+    """``value`` when it is None or a positive number of pairs (the trainer's chunk size for this loss)."""
+    if value is not None and (isinstance(value, bool) or int(value) != value or value <= 0):
+        raise ValueError(f"mini_batch_size must be a positive number of pairs; found {value}.")
+    return value
 
 
 def check_grid(name: str, scores: Tensor, mask: Tensor, labels: Tensor | None = None) -> None:

@@ -22,6 +22,7 @@ from crossrank.losses._utils import (
     activation_name,
     apply_activation,
     check_grid,
+    check_mini_batch_size,
     check_num_labels,
     fullname,
     require_labels,
@@ -116,7 +117,8 @@ class LambdaLoss(RerankLoss):
         eps: floor of the ideal DCG (rows without any relevant document).
         reduction_log: ``"binary"`` (log2, the default) or ``"natural"`` logarithm.
         activation_fn: applied to the logits first; identity by default.
-        mini_batch_size: how many pairs the trainer scores at once (``None``: the batch size).
+        mini_batch_size: score the grid in chunks of this many pairs (gradient caching, bounded
+            memory; ``None``: the trainer's ``mini_batch_size``, else the whole batch at once).
 
     Example:
         >>> from crossrank import CrossEncoder
@@ -147,7 +149,7 @@ class LambdaLoss(RerankLoss):
         self.eps = eps
         self.reduction_log = reduction_log
         self.activation_fn = activation_fn or _IDENTITY
-        self.mini_batch_size = mini_batch_size
+        self.mini_batch_size = check_mini_batch_size(mini_batch_size)
 
     def compute(self, scores: Tensor, labels: Tensor | None, mask: Tensor) -> Tensor:
         name = type(self).__name__

@@ -17,6 +17,7 @@ from crossrank.losses._utils import (
     activation_name,
     apply_activation,
     check_grid,
+    check_mini_batch_size,
     check_num_labels,
     compact_valid_first,
     fullname,
@@ -63,7 +64,8 @@ class ListNetLoss(RerankLoss):
     Args:
         model: the CrossEncoder being trained.
         activation_fn: applied to the logits first; identity by default.
-        mini_batch_size: how many pairs the trainer scores at once (``None``: the batch size).
+        mini_batch_size: score the grid in chunks of this many pairs (gradient caching, bounded
+            memory; ``None``: the trainer's ``mini_batch_size``, else the whole batch at once).
 
     Example:
         >>> from crossrank import CrossEncoder
@@ -79,7 +81,7 @@ class ListNetLoss(RerankLoss):
         super().__init__(model)
         check_num_labels(self, 1)
         self.activation_fn = activation_fn or _IDENTITY
-        self.mini_batch_size = mini_batch_size
+        self.mini_batch_size = check_mini_batch_size(mini_batch_size)
 
     def compute(self, scores: Tensor, labels: Tensor | None, mask: Tensor) -> Tensor:
         name = type(self).__name__
@@ -140,7 +142,8 @@ class PListMLELoss(RerankLoss):
         model: the CrossEncoder being trained.
         lambda_weight: position weights (``PListMLELambdaWeight()`` by default; ``None``: ListMLE).
         activation_fn: applied to the logits first; identity by default.
-        mini_batch_size: how many pairs the trainer scores at once (``None``: the batch size).
+        mini_batch_size: score the grid in chunks of this many pairs (gradient caching, bounded
+            memory; ``None``: the trainer's ``mini_batch_size``, else the whole batch at once).
         respect_input_order: take the documents' input order as the true ranking, or sort by label.
 
     Example:
@@ -163,7 +166,7 @@ class PListMLELoss(RerankLoss):
         check_num_labels(self, 1)
         self.lambda_weight = lambda_weight
         self.activation_fn = activation_fn or _IDENTITY
-        self.mini_batch_size = mini_batch_size
+        self.mini_batch_size = check_mini_batch_size(mini_batch_size)
         self.respect_input_order = respect_input_order
         self.eps = 1e-10
 
@@ -204,7 +207,8 @@ class ListMLELoss(PListMLELoss):
     Args:
         model: the CrossEncoder being trained.
         activation_fn: applied to the logits first; identity by default.
-        mini_batch_size: how many pairs the trainer scores at once (``None``: the batch size).
+        mini_batch_size: score the grid in chunks of this many pairs (gradient caching, bounded
+            memory; ``None``: the trainer's ``mini_batch_size``, else the whole batch at once).
         respect_input_order: take the documents' input order as the true ranking, or sort by label.
 
     Example:
@@ -250,7 +254,8 @@ class ADRMSELoss(RerankLoss):
         model: the CrossEncoder being trained.
         alpha: sharpness of the sigmoid that approximates ranks.
         activation_fn: applied to the logits first; identity by default.
-        mini_batch_size: how many pairs the trainer scores at once (``None``: the batch size).
+        mini_batch_size: score the grid in chunks of this many pairs (gradient caching, bounded
+            memory; ``None``: the trainer's ``mini_batch_size``, else the whole batch at once).
 
     Example:
         >>> from crossrank import CrossEncoder
@@ -271,7 +276,7 @@ class ADRMSELoss(RerankLoss):
         check_num_labels(self, 1)
         self.alpha = alpha
         self.activation_fn = activation_fn or _IDENTITY
-        self.mini_batch_size = mini_batch_size
+        self.mini_batch_size = check_mini_batch_size(mini_batch_size)
 
     def compute(self, scores: Tensor, labels: Tensor | None, mask: Tensor) -> Tensor:
         name = type(self).__name__

@@ -8,7 +8,13 @@ from typing import TYPE_CHECKING, Any, Literal
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from crossrank.losses._utils import activation_name, apply_activation, check_num_labels, require_labels
+from crossrank.losses._utils import (
+    activation_name,
+    apply_activation,
+    check_num_labels,
+    check_torch_kwargs,
+    require_labels,
+)
 from crossrank.losses.base import RerankLoss
 from crossrank.losses.lambda_loss import LambdaLoss, NoWeightingScheme
 
@@ -50,7 +56,7 @@ class MarginMSELoss(RerankLoss):
         super().__init__(model)
         check_num_labels(self, 1)
         self.activation_fn = activation_fn
-        self.kwargs = kwargs
+        self.kwargs = check_torch_kwargs(self, F.mse_loss, kwargs)
 
     def target_margins(self, labels: Tensor, num_documents: int) -> Tensor:
         """Teacher margins (B, k) from labels given as k margins or as k + 1 raw scores."""
@@ -103,7 +109,8 @@ class RankNetLoss(LambdaLoss):
         eps: floor of the ideal DCG.
         reduction_log: ``"binary"`` (log2, the default) or ``"natural"`` logarithm.
         activation_fn: applied to the logits first; identity by default.
-        mini_batch_size: how many pairs the trainer scores at once (``None``: the batch size).
+        mini_batch_size: score the grid in chunks of this many pairs (gradient caching, bounded
+            memory; ``None``: the trainer's ``mini_batch_size``, else the whole batch at once).
 
     Example:
         >>> from crossrank import CrossEncoder

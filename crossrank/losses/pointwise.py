@@ -9,7 +9,13 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from crossrank.losses._utils import activation_name, apply_activation, check_num_labels, require_labels
+from crossrank.losses._utils import (
+    activation_name,
+    apply_activation,
+    check_num_labels,
+    check_torch_kwargs,
+    require_labels,
+)
 from crossrank.losses.base import RerankLoss
 
 if TYPE_CHECKING:
@@ -43,6 +49,7 @@ class BinaryCrossEntropyLoss(RerankLoss):
     """
 
     input_format = "pair"
+    label_range = (0.0, 1.0)
 
     def __init__(
         self,
@@ -57,7 +64,7 @@ class BinaryCrossEntropyLoss(RerankLoss):
             pos_weight = torch.tensor(float(pos_weight))
         self.activation_fn = activation_fn
         self.pos_weight = pos_weight
-        self.kwargs = kwargs
+        self.kwargs = check_torch_kwargs(self, F.binary_cross_entropy_with_logits, kwargs, own=("pos_weight",))
 
     def compute(self, scores: Tensor, labels: Tensor | None, mask: Tensor) -> Tensor:
         labels = require_labels(type(self).__name__, labels, "0/1 or a float in [0, 1]")
@@ -102,7 +109,7 @@ class CrossEntropyLoss(RerankLoss):
         super().__init__(model)
         check_num_labels(self, None)
         self.activation_fn = activation_fn
-        self.kwargs = kwargs
+        self.kwargs = check_torch_kwargs(self, F.cross_entropy, kwargs)
 
     def compute(self, scores: Tensor, labels: Tensor | None, mask: Tensor) -> Tensor:
         name = type(self).__name__
@@ -156,7 +163,7 @@ class MSELoss(RerankLoss):
         super().__init__(model)
         check_num_labels(self, 1)
         self.activation_fn = activation_fn
-        self.kwargs = kwargs
+        self.kwargs = check_torch_kwargs(self, F.mse_loss, kwargs)
 
     def compute(self, scores: Tensor, labels: Tensor | None, mask: Tensor) -> Tensor:
         labels = require_labels(type(self).__name__, labels, "a target score per pair")

@@ -1,73 +1,57 @@
-"""``MiningConfig``: every knob of hard-negative mining in one validated dataclass, plus
-``mine_from_config`` for the ``mine:`` section of a ``crossrank train`` YAML file."""
+"""``MiningConfig``: every knob of hard-negative mining in one validated, typed dataclass.
+
+The ``mine:`` section of a ``crossrank train`` YAML file and the ``crossrank mine`` flags are views of it
+(``crossrank.pipeline.mine``); the mining itself is ``crossrank.mining.hard_negatives``.
+"""
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
-
-if TYPE_CHECKING:  # pragma: no cover
-    from datasets import Dataset
+from typing import Any, Literal
 
 OutputFormat = Literal["triplet", "n-tuple", "labeled-pair", "labeled-list"]
 OUTPUT_FORMATS: tuple[str, ...] = ("triplet", "n-tuple", "labeled-pair", "labeled-list")
 SAMPLING_STRATEGIES: tuple[str, ...] = ("top", "random")
 
 
+def _opt(default: Any, text: str, *flags: str) -> Any:
+    """A field with its help text and extra command-line spellings."""
+    return field(default=default, metadata={"help": text, "flags": flags})
+
+
 @dataclass
 class MiningConfig:
     """Parameters of :func:`crossrank.mining.mine_hard_negatives` (see its docstring for semantics).
 
-    Attributes:
-        anchor_column_name: query column; default the first column.
-        positive_column_name: positive column; default the second column.
-        range_min: candidates skipped at the top of each (filtered) ranking.
-        range_max: candidates considered per query; ``None`` derives it (see ``resolve_range_max``).
-        max_score: candidates scoring above this are dropped.
-        min_score: candidates scoring below this are dropped.
-        absolute_margin: drop candidates with ``score + margin > hardest positive score``.
-        relative_margin: drop candidates with ``score > pos - |pos| * margin`` (hardest positive).
-        num_negatives: negatives per query.
-        sampling_strategy: ``top`` (best remaining) or ``random`` (seeded sample of the remaining).
-        seed: random seed for ``sampling_strategy="random"``.
-        query_prompt / query_prompt_name / corpus_prompt / corpus_prompt_name: encoding prompts.
-        include_positives: keep positives among candidates (forces ``n-tuple``; for evaluation data).
-        output_format: ``triplet``, ``n-tuple``, ``labeled-pair`` or ``labeled-list``.
-        output_scores: emit similarity scores instead of binary labels.
-        batch_size: encoding (and cross-encoder) batch size.
-        faiss_batch_size: queries per search chunk; ``None`` = bounded automatically (exact) / 16384 (FAISS).
-        use_faiss: FAISS instead of exact chunked torch search.
-        faiss_index: ``auto`` (flat up to 1M, IVF above), ``flat``, ``ivf`` or ``hnsw``.
-        cache_folder: on-disk embedding cache.
-        verbose: log settings, progress and the statistics table.
+    Each field's ``metadata["help"]`` is its documentation; the ``mine:`` YAML section and the
+    ``crossrank mine`` flags (``--num-negatives`` ...) are generated from these fields.
     """
 
-    anchor_column_name: str | None = None
-    positive_column_name: str | None = None
-    range_min: int = 0
-    range_max: int | None = None
-    max_score: float | None = None
-    min_score: float | None = None
-    absolute_margin: float | None = None
-    relative_margin: float | None = None
-    num_negatives: int = 3
-    sampling_strategy: Literal["top", "random"] = "top"
-    seed: int = 12
-    query_prompt_name: str | None = None
-    query_prompt: str | None = None
-    corpus_prompt_name: str | None = None
-    corpus_prompt: str | None = None
-    include_positives: bool = False
-    output_format: OutputFormat = "triplet"
-    output_scores: bool = False
-    batch_size: int = 32
-    faiss_batch_size: int | None = None
-    use_faiss: bool = False
-    faiss_index: Literal["auto", "flat", "ivf", "hnsw"] = "auto"
-    cache_folder: str | None = None
-    verbose: bool = True
-    extra: dict[str, Any] = field(default_factory=dict, repr=False)
+    anchor_column_name: str | None = _opt(None, "query column (default: the first column)", "--anchor-column")
+    positive_column_name: str | None = _opt(None, "positive column (default: the second column)",
+                                            "--positive-column")
+    range_min: int = _opt(0, "candidates skipped at the top of each (filtered) ranking")
+    range_max: int | None = _opt(None, "candidates considered per query (default: derived, see resolve_range_max)")
+    max_score: float | None = _opt(None, "drop candidates scoring above this")
+    min_score: float | None = _opt(None, "drop candidates scoring below this")
+    absolute_margin: float | None = _opt(None, "drop candidates with score + margin > the hardest positive's")
+    relative_margin: float | None = _opt(None, "drop candidates with score > pos - |pos| * margin (hardest positive)")
+    num_negatives: int = _opt(3, "negatives per query")
+    sampling_strategy: Literal["top", "random"] = _opt("top", "top: the best remaining; random: a seeded sample")
+    seed: int = _opt(12, "random seed of sampling_strategy=random")
+    query_prompt_name: str | None = _opt(None, "name of the embedder's prompt for queries")
+    query_prompt: str | None = _opt(None, "text put before each query when encoding")
+    corpus_prompt_name: str | None = _opt(None, "name of the embedder's prompt for documents")
+    corpus_prompt: str | None = _opt(None, "text put before each document when encoding")
+    include_positives: bool = _opt(False, "keep positives among the candidates (forces n-tuple; for evaluation)")
+    output_format: OutputFormat = _opt("triplet", "triplet | n-tuple | labeled-pair | labeled-list")
+    output_scores: bool = _opt(False, "emit similarity scores instead of binary labels")
+    batch_size: int = _opt(32, "encoding (and cross-encoder) batch size")
+    faiss_batch_size: int | None = _opt(None, "queries per search chunk (default: bounded automatically)")
+    use_faiss: bool = _opt(False, "search with FAISS instead of exact chunked torch")
+    faiss_index: Literal["auto", "flat", "ivf", "hnsw"] = _opt("auto", "auto: flat up to 1M vectors, IVF above")
+    cache_folder: str | None = _opt(None, "on-disk embedding cache folder")
+    verbose: bool = _opt(True, "log settings, progress and the statistics table")
 
     def __post_init__(self) -> None:
         self.validate()
@@ -134,79 +118,18 @@ def resolve_range_max(config: MiningConfig, max_positives: int, rescoring: bool 
     return range_max
 
 
-_CONFIG_FIELDS = {f.name for f in dataclasses.fields(MiningConfig)} - {"extra"}
-_LOADER_KEYS = {"model", "corpus", "corpus_column", "cross_encoder", "cross_encoder_batch_size", "device", "embedder"}
+def check_corpus_size(config: MiningConfig, corpus_size: int, max_positives: int) -> None:
+    """Refuse a ``range_min`` that skips past the end of the corpus (every query would lose negatives).
 
-
-def config_from_dict(values: dict[str, Any]) -> MiningConfig:
-    """Build a :class:`MiningConfig` from a plain mapping, rejecting unknown keys with the accepted list."""
-    unknown = sorted(set(values) - _CONFIG_FIELDS - _LOADER_KEYS)
-    if unknown:
-        raise ValueError(
-            f"Unknown mining option(s) {unknown}; accepted keys are {sorted(_CONFIG_FIELDS | _LOADER_KEYS)}."
-        )
-    return MiningConfig(**{k: v for k, v in values.items() if k in _CONFIG_FIELDS})
-
-
-def _load_corpus(spec: Any, column: str | None) -> list[str] | None:
-    if spec is None or isinstance(spec, list):
-        return spec
-    from crossrank.mining.eval_samples import read_table
-
-    table = read_table(str(spec))
-    name = column or ("text" if "text" in table else next(iter(table)))
-    if name not in table:
-        raise ValueError(f"Corpus file {spec} has no column {name!r}; found {list(table)}. Set corpus_column.")
-    return [str(x) for x in table[name]]
-
-
-def mine_from_config(cfg: dict[str, Any], dataset: Dataset) -> Dataset:
-    """Mine hard negatives for ``dataset`` as a ``mine:`` YAML section describes.
-
-    Accepted keys:
-
-    - ``model`` (required): embedding model folder (Sentence Transformers layout or HF encoder).
-    - ``corpus``: a list of texts or a JSONL/CSV/Parquet file; ``corpus_column`` picks its text column
-      (default ``text``, else the first column). Without it, the positives form the corpus.
-    - ``cross_encoder``: a reranker folder used to rescore candidates; ``cross_encoder_batch_size``.
-    - ``device``: torch device for the embedder.
-    - ``embedder``: further :class:`~crossrank.embedder.Embedder` keyword arguments, e.g. ``{backend: onnx,
-      file_name: onnx/model_quint8_avx2.onnx}`` or the opt-in ``compact_memory`` / ``cpu_workers``.
-    - every :class:`MiningConfig` field: ``anchor_column_name``, ``positive_column_name``, ``range_min``,
-      ``range_max``, ``max_score``, ``min_score``, ``absolute_margin``, ``relative_margin``,
-      ``num_negatives``, ``sampling_strategy``, ``seed``, ``query_prompt``, ``query_prompt_name``,
-      ``corpus_prompt``, ``corpus_prompt_name``, ``include_positives``, ``output_format``, ``output_scores``,
-      ``batch_size``, ``faiss_batch_size``, ``use_faiss``, ``faiss_index``, ``cache_folder``, ``verbose``.
-
-    Example YAML::
-
-        mine:
-          model: models/all-MiniLM-L6-v2
-          num_negatives: 5
-          relative_margin: 0.05
-          output_format: labeled-list
-
-    Args:
-        cfg: the section as a mapping.
-        dataset: (anchor, positive) pairs.
-
-    Returns:
-        The mined dataset.
-
-    Raises:
-        ValueError: on a missing ``model`` or an unknown key.
+    Each query ranks at most ``corpus_size - max_positives`` candidates that are not its positives; skipping
+    ``range_min`` of them must leave room for ``num_negatives``.
     """
-    if not isinstance(cfg, dict) or not cfg.get("model"):
-        raise ValueError("The mine: section needs a 'model' key naming an embedding model folder.")
-    config = config_from_dict(cfg)
-    from crossrank.embedder import Embedder
-    from crossrank.mining.hard_negatives import mine
-
-    embedder = Embedder(cfg["model"], device=cfg.get("device"), **dict(cfg.get("embedder") or {}))
-    cross_encoder = None
-    if cfg.get("cross_encoder"):
-        from crossrank.model import CrossEncoder
-
-        cross_encoder = CrossEncoder(cfg["cross_encoder"])
-    corpus = _load_corpus(cfg.get("corpus"), cfg.get("corpus_column"))
-    return mine(dataset, embedder, config, corpus=corpus, cross_encoder=cross_encoder).dataset
+    available = corpus_size - max_positives
+    if config.range_min and config.range_min + config.num_negatives > available:
+        most = max(available - config.num_negatives, 0)
+        raise ValueError(
+            f"range_min={config.range_min} skips more candidates than the corpus holds: it has {corpus_size} "
+            f"texts, so a query has at most {available} candidates besides its positives, and "
+            f"num_negatives={config.num_negatives} of them must remain. Fix: lower range_min to at most {most}, "
+            "lower num_negatives, or add candidate texts (corpus / --corpus)."
+        )

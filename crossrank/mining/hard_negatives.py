@@ -34,16 +34,18 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import random
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 
-from crossrank.mining.config import MiningConfig, resolve_range_max
+from crossrank.inference.protocols import EmbeddingModel, PairScorer, TextEncoder
+from crossrank.mining.config import MiningConfig, check_corpus_size, resolve_range_max
 from crossrank.mining.search import candidate_count, search
 from crossrank.mining.stats import MiningStats, compute_stats
 
@@ -52,12 +54,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
 logger = logging.getLogger(__name__)
 NEG_INF = -math.inf
-
-
-class PairScorer(Protocol):
-    """What rescoring needs from a cross-encoder: ``predict(pairs, batch_size=...)``."""
-
-    def predict(self, pairs: list[tuple[str, str]], batch_size: int = 32, **kwargs: Any) -> Any: ...
 
 
 @dataclass
@@ -99,11 +95,15 @@ class MiningResult:
 
 
 def resolve_columns(columns: Sequence[str], config: MiningConfig) -> tuple[str, str]:
-    """Pick the anchor and positive columns (default: the first two)."""
+    """Pick the anchor and positive columns: the given names, else by ``crossrank.data.columns.resolve_roles``
+    (known names such as ``query``/``anchor``/``question`` and ``positive``/``sentence``/``passage``, position
+    only when no name matches)."""
+    from crossrank.data.columns import resolve_pair
+
     if len(columns) < 2 and not (config.anchor_column_name and config.positive_column_name):
         raise ValueError(f"Mining needs (anchor, positive) columns; the dataset has only {list(columns)}.")
-    anchor = config.anchor_column_name or columns[0]
-    positive = config.positive_column_name or columns[1]
+    anchor, positive = resolve_pair(list(columns), config.anchor_column_name, config.positive_column_name,
+                                    fix="pass anchor_column_name and positive_column_name.")
     for role, name in (("anchor", anchor), ("positive", positive)):
         if name not in columns:
             raise ValueError(
@@ -158,7 +158,8 @@ def prepare(anchors: Sequence[str], positives: Sequence[str], corpus: Sequence[s
     return Prepared(queries, corpus_list, positive_ids, max_positives, len(anchors))
 
 
-def _embed(model: Any, texts: list[str], prompt: str | None, prompt_name: str | None, config: MiningConfig) -> Any:
+def _embed(model: TextEncoder, texts: list[str], prompt: str | None, prompt_name: str | None,
+           config: MiningConfig) -> Any:
     from crossrank.embedder import Embedder
 
     if isinstance(model, Embedder):
@@ -188,12 +189,12 @@ def check_embeddings(vectors: Any, texts: Sequence[str], what: str) -> torch.Ten
     return torch.nn.functional.normalize(tensor, p=2, dim=1)
 
 
-def encode(model: Any, prepared: Prepared, config: MiningConfig) -> tuple[torch.Tensor, torch.Tensor]:
+def encode(model: EmbeddingModel, prepared: Prepared, config: MiningConfig) -> tuple[torch.Tensor, torch.Tensor]:
     """Embed the unique queries and the corpus; returns normalised ``(queries, corpus)`` tensors."""
-    if isinstance(model, str):
+    if isinstance(model, str | os.PathLike):
         from crossrank.embedder import Embedder
 
-        model = Embedder(model)
+        model = Embedder(os.fspath(model))
     corpus_vectors = _embed(model, prepared.corpus, config.corpus_prompt, config.corpus_prompt_name, config)
     query_vectors = _embed(model, prepared.queries, config.query_prompt, config.query_prompt_name, config)
     return (
@@ -459,7 +460,7 @@ def mine_embeddings(
 
 def mine(
     dataset: Dataset,
-    model: Any,
+    model: EmbeddingModel,
     config: MiningConfig,
     corpus: Sequence[str] | None = None,
     cross_encoder: PairScorer | None = None,
@@ -487,6 +488,7 @@ def mine(
         _check_texts(dataset[anchor], anchor), _check_texts(dataset[positive], positive),
         None if corpus is None else _check_texts(list(corpus), "corpus"),
     )
+    check_corpus_size(config, len(prepared.corpus), prepared.max_positives)
     rescoring = _rescoring_active(cross_encoder, config)
     range_max = resolve_range_max(config, prepared.max_positives, rescoring)
     if config.verbose:
@@ -517,7 +519,8 @@ def mine(
 
 
 def mine_hard_negatives(
-    dataset: Dataset, model: Any, anchor_column_name: str | None = None, positive_column_name: str | None = None,
+    dataset: Dataset, model: EmbeddingModel, anchor_column_name: str | None = None,
+    positive_column_name: str | None = None,
     corpus: Sequence[str] | None = None, cross_encoder: PairScorer | None = None, range_min: int = 0,
     range_max: int | None = None, max_score: float | None = None, min_score: float | None = None,
     absolute_margin: float | None = None, relative_margin: float | None = None, num_negatives: int = 3,

@@ -23,6 +23,8 @@ from typing import Any
 
 import yaml
 
+from crossrank.data.columns import LABEL_COLUMNS
+from crossrank.inference.protocols import PairScorer
 from crossrank.model_card import plots as model_card_plots
 from crossrank.model_card import usage as model_card_usage
 from crossrank.model_card.plots import is_noise as _is_noise
@@ -33,7 +35,6 @@ from crossrank.storage.atomic import atomic_file_write
 logger = logging.getLogger(__name__)
 
 TEMPLATE_PATH = Path(__file__).with_name("template.md")
-LABEL_COLUMNS = ("label", "labels", "score", "scores")
 STATS_ROWS = 1000
 EXAMPLE_ROWS = 3
 MAX_CELL_CHARS = 80
@@ -93,7 +94,7 @@ class ModelCardData:
         base_model: the Hub id of the model finetuned; a local path is kept out of the metadata.
         train_datasets / eval_datasets: ``[{"name": "MS MARCO", "id": "microsoft/ms_marco"}, ...]``.
         tags: extra Hub tags.
-        citations: ``{title: bibtex}``; loss citations are added automatically.
+        citations: ``{title: bibtex}`` shown in the Citation section.
     """
 
     language: str | list[str] | None = None
@@ -278,7 +279,7 @@ def _named_datasets(data: Any, given: list[dict[str, str]], default: str) -> lis
     return named
 
 
-def fill_from_model(card: ModelCardData, model: Any) -> None:
+def fill_from_model(card: ModelCardData, model: PairScorer) -> None:
     """Copy the base model, label count, maximum length and activation of a ``CrossEncoder`` into ``card``."""
     card.num_labels = int(getattr(model, "num_labels", card.num_labels))
     card.max_length = getattr(model, "max_length", card.max_length)
@@ -295,7 +296,13 @@ def fill_from_model(card: ModelCardData, model: Any) -> None:
 
 
 def fill_from_trainer(card: ModelCardData, trainer: Any, evaluator_metrics: Mapping[str, float] | None = None) -> None:
-    """Fill ``card`` from a ``crossrank.Trainer``: model, data statistics, loss, arguments, logs, results."""
+    """Fill ``card`` from a ``crossrank.Trainer``: model, data statistics, loss, arguments, logs, results.
+
+    ``evaluator_metrics`` defaults to the trainer's ``final_metrics`` (set by ``crossrank train`` after its
+    final evaluation), else the last logged evaluator metrics are used.
+    """
+    if evaluator_metrics is None:
+        evaluator_metrics = getattr(trainer, "final_metrics", None)
     fill_from_model(card, trainer.cross_encoder)
     if trainer.train_dataset is not None and not card.dataset_stats:
         for name, dataset_id, dataset in _named_datasets(trainer.train_dataset, card.train_datasets, "train"):
@@ -309,8 +316,6 @@ def fill_from_trainer(card: ModelCardData, trainer: Any, evaluator_metrics: Mapp
     card.loss_input_format = formats.pop() if len(formats) == 1 else None
     configs = {name: dict(loss.get_config_dict()) for name, loss in losses.items()}
     card.loss_config = configs.get("", configs)
-    for loss in (loss for loss in losses.values() if getattr(loss, "citation", None)):
-        card.citations.setdefault(type(loss).__name__, loss.citation)
     card.hyperparameters = non_default_hyperparameters(trainer.args)
     state = trainer.state
     card.log_history = [dict(entry) for entry in state.log_history]

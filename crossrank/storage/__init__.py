@@ -1,1 +1,1 @@
-"""Storage: atomic writes of files and folders."""
+"""Storage: crash-safe saves of files and folders, output locks, and checks of output locations."""

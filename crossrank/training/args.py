@@ -56,6 +56,16 @@ class TrainingArguments(transformers.TrainingArguments):
                 "multi_dataset_batch_sampler must be 'proportional' or 'round_robin'; "
                 f"found {self.multi_dataset_batch_sampler!r}."
             )
+        if self.max_steps == 0 or self.max_steps < -1:
+            raise ValueError(
+                f"max_steps must be a positive number of optimizer steps, or -1 to train num_train_epochs; "
+                f"found max_steps={self.max_steps}."
+            )
+        if self.max_steps == -1 and not self.num_train_epochs > 0:
+            raise ValueError(
+                f"num_train_epochs={self.num_train_epochs:g} trains 0 steps (max_steps is -1, so the epochs decide); "
+                "set num_train_epochs > 0 (e.g. 1, or 0.5 for half an epoch) or max_steps > 0."
+            )
         if self.length_buckets < 1:
             raise ValueError(f"length_buckets must be a positive integer; found {self.length_buckets}.")
         if self.mini_batch_size is not None and self.mini_batch_size < 1:

@@ -6,14 +6,15 @@ for the backward pass is what runs out of memory. ``ChunkedScores`` bounds that 
 1. **Score without gradients**, ``chunk_size`` pairs at a time (sorted by length, each chunk padded
    only to its own longest pair), saving the random-number state (CPU
    and the model's CUDA device) before each chunk, so dropout can be replayed exactly.
-2. The logits of all pairs become one **leaf tensor** that requires grad; the trainer builds the (B, G)
-   grid and the loss from it as usual, and the base Trainer's ``accelerator.backward(loss)`` (gradient
-   accumulation scaling and fp16 loss scaling included) stops at that leaf: ``leaf.grad`` is then
-   d(loss)/d(logits).
-3. ``replay()`` (called by ``Trainer.training_step`` right after that backward) **re-runs each chunk
-   with gradients**, under the same autocast settings and with its saved random state, and back-propagates
-   ``logits_chunk · leaf.grad[chunk]`` into the model. Parameter gradients equal those of one big
-   forward pass whose dropout masks are the chunk-wise ones.
+2. The logits of all pairs become one **leaf tensor** that requires grad, passed through an autograd
+   function that is the identity forward; the trainer builds the (B, G) grid and the loss from it as usual,
+   and the base Trainer's ``accelerator.backward(loss)`` (gradient accumulation scaling and fp16 loss
+   scaling included) reaches that function with d(loss)/d(logits).
+3. Its backward, :meth:`ChunkedScores.replay`, **re-runs each chunk with gradients**, under the same
+   autocast settings and with its saved random state, and back-propagates ``logits_chunk · grad[chunk]``
+   into the model (a nested backward, as reentrant activation checkpointing does). Parameter gradients
+   equal those of one big forward pass whose dropout masks are the chunk-wise ones. Nothing is left
+   pending between ``compute_loss`` and the optimizer step.
 
 Under DDP the chunks other than the last run on the wrapped module's ``.module`` (like ``no_sync``:
 gradients accumulate locally, no collective), and the last one goes through the DDP wrapper, so the
@@ -164,6 +165,20 @@ def _local_module(model: nn.Module) -> nn.Module:
     return model
 
 
+class _ReplayOnBackward(torch.autograd.Function):
+    """Identity on the chunked logits; its backward hands the incoming gradient to ``ChunkedScores.replay``."""
+
+    @staticmethod
+    def forward(ctx: Any, leaf: Tensor, scorer: ChunkedScores) -> Tensor:
+        ctx.scorer = scorer
+        return leaf.clone()
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[None, None]:
+        ctx.scorer.replay(grad)
+        return None, None
+
+
 @dataclass
 class ChunkedScores:
     """Score ``features`` in chunks of ``chunk_size`` pairs; ``replay`` back-propagates chunk by chunk.
@@ -187,7 +202,7 @@ class ChunkedScores:
         return length_plan(self.features, self.chunk_size, sort=self.trim)
 
     def score(self) -> Tensor:
-        """Logits (N, C) of every pair as a leaf tensor that requires grad (no graph into the model)."""
+        """Logits (N, C) of every pair; back-propagating into them replays the chunks into the model."""
         local = _local_module(self.model)
         device = next(local.parameters()).device
         self._autocast = (device.type, *_autocast_settings(device.type))
@@ -198,7 +213,7 @@ class ChunkedScores:
                 self._states.append(RngState.capture(device))
                 chunks.append(_logits(local, _slice_features(self.features, rows, self.trim)))
         self._leaf = torch.cat(chunks).detach().requires_grad_(True)  # in plan order
-        return _restore_order([self._leaf], self._plan)
+        return _restore_order([_ReplayOnBackward.apply(self._leaf, self)], self._plan)
 
     def score_without_grad(self) -> Tensor:
         """Logits (N, C) scored chunk by chunk with no gradient at all (evaluation)."""
@@ -207,11 +222,15 @@ class ChunkedScores:
             return _restore_order([_logits(local, _slice_features(self.features, r, self.trim)) for r in pieces],
                                   pieces)
 
-    def replay(self) -> None:
-        """Back-propagate ``leaf.grad`` through the model, one chunk at a time (dropout replayed)."""
+    def replay(self, grad: Tensor | None = None) -> None:
+        """Back-propagate ``grad`` (d(loss)/d(logits), plan order) through the model, one chunk at a time.
+
+        Called by autograd during the backward pass of the scores :meth:`score` returned; ``grad``
+        defaults to the leaf's accumulated ``.grad``. Dropout is replayed from the saved random states.
+        """
         if self._leaf is None or self._autocast is None:
             raise RuntimeError("ChunkedScores.replay() needs score() first; call score() in compute_loss.")
-        grad = self._leaf.grad
+        grad = self._leaf.grad if grad is None else grad
         if grad is None:  # the loss did not depend on the scores (e.g. an empty grid)
             return
         device_type, enabled, dtype = self._autocast
@@ -219,7 +238,7 @@ class ChunkedScores:
         for index, (rows, state) in enumerate(zip(self._plan, self._states)):
             last = index == len(self._plan) - 1
             module = self.model if last else _local_module(self.model)
-            with state.replayed(), torch.autocast(device_type, dtype=dtype, enabled=enabled):
+            with state.replayed(), torch.enable_grad(), torch.autocast(device_type, dtype=dtype, enabled=enabled):
                 logits = _logits(module, _slice_features(self.features, rows, self.trim))
             stop = start + len(rows)
             torch.autograd.backward(logits.float(), grad[start:stop].to(torch.float32))
@@ -228,8 +247,7 @@ class ChunkedScores:
 
 
 def chunk_size_for(loss: Any, mini_batch_size: int | None) -> int | None:
-    """The chunk size to use: the loss's own ``mini_batch_size`` when it caches gradients, else the args'."""
-    if getattr(loss, "uses_gradient_cache", False) and getattr(loss, "mini_batch_size", None):
-        return int(loss.mini_batch_size)
-    return mini_batch_size
+    """The chunk size to use: the loss's own ``mini_batch_size`` when it sets one, else the args'."""
+    own = getattr(loss, "mini_batch_size", None)
+    return int(own) if own is not None else mini_batch_size
 

@@ -7,18 +7,28 @@ wraps for DDP/DeepSpeed/FSDP; crossrank only overrides documented hooks:
   one dataset per batch for multi-dataset training;
 - ``create_optimizer``: parameter groups for ``learning_rate_mapping`` (``training.optim``);
 - ``compute_loss``: grid -> scores -> the dataset's loss, scored in length-sorted pieces or, with
-  ``mini_batch_size``, in cached chunks (``training.cached``);
-- ``training_step``: the base step, then the chunk replay of cached scoring (its backward stopped at
-  the scores, so ``accelerator.backward`` keeps gradient-accumulation and fp16 loss scaling);
-- ``evaluate``/``evaluation_loop`` (adds the evaluators' metrics, main process only) and ``log``.
+  ``mini_batch_size``, in cached chunks (``training.cached``: the chunks are replayed with gradients
+  inside the base step's ``accelerator.backward``, so gradient accumulation and fp16 loss scaling apply);
+- ``evaluate``/``evaluation_loop`` (adds the evaluators' metrics, main process only) and ``log``;
+- ``save_model``: a public call saves through ``CrossEncoder.save_pretrained`` (activation in the config,
+  and the model card: the trainer attaches itself to the model as ``trained_by``); checkpoints are the
+  base Trainer's;
+- ``train``: checks ``output_dir`` is writable, holds its lock (one run per folder, see
+  ``storage.lock``) and resolves ``resume_from_checkpoint`` (the argument, else ``args.resume_from_checkpoint``;
+  ``true`` means the last *complete* checkpoint, see ``training.resume``);
+- ``_save_checkpoint`` (the one private hook): a full disk becomes one line, the partial checkpoint is
+  removed, and saved files follow the umask.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import shutil
 import time
 from collections.abc import Callable, Mapping, Sequence
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -30,10 +40,15 @@ from transformers.trainer_utils import seed_worker
 from crossrank.data.collator import RerankCollator
 from crossrank.losses.base import RerankLoss
 from crossrank.model import CrossEncoder
+from crossrank.storage.atomic import apply_umask
+from crossrank.storage.errors import DiskFullError, is_disk_full
+from crossrank.storage.lock import output_lock
+from crossrank.storage.preflight import check_writable
 from crossrank.training.args import TrainingArguments
 from crossrank.training.cached import ChunkedScores, bucketed_logits, chunk_size_for
 from crossrank.training.multi import loss_for, validate_datasets
 from crossrank.training.optim import parameter_groups
+from crossrank.training.resume import last_complete_checkpoint, resolve_resume
 from crossrank.training.samplers import MultiDataset, MultiDatasetBatchSampler, TaggedDataset, make_batch_sampler
 
 logger = logging.getLogger(__name__)
@@ -90,7 +105,7 @@ class Trainer(transformers.Trainer):
             ``eval_{key}`` and can drive ``metric_for_best_model``.
         callbacks: ``transformers.TrainerCallback`` objects.
 
-    Memory-bounded scoring: with ``args.mini_batch_size`` (or a loss with ``uses_gradient_cache``), the
+    Memory-bounded scoring: with ``args.mini_batch_size`` (or a loss's own ``mini_batch_size``), the
     grid is scored in chunks without gradients, the loss's gradient w.r.t. the scores is taken, and each
     chunk is re-run with gradients (dropout replayed) — see ``crossrank.training.cached``.
 
@@ -111,6 +126,7 @@ class Trainer(transformers.Trainer):
         optimizers: tuple[Any, Any] = (None, None),
     ) -> None:
         args = args or TrainingArguments(output_dir="output")
+        seed = args.data_seed if args.data_seed is not None else args.seed
         self.cross_encoder = model
         train_dataset, eval_dataset = _plain_dict(train_dataset), _plain_dict(eval_dataset)
         self.loss: RerankLoss | Mapping[str, RerankLoss] = loss if loss is not None else default_loss(model)
@@ -121,14 +137,50 @@ class Trainer(transformers.Trainer):
         if eval_dataset is None and self.evaluators:
             eval_dataset = {}  # the evaluators alone provide the metrics
         super().__init__(
-            model=model.model, args=args, data_collator=RerankCollator(model, self.loss),
+            model=model.model, args=args,
+            data_collator=RerankCollator(model, self.loss, seed=seed),
             train_dataset=train_dataset, eval_dataset=eval_dataset, processing_class=model.tokenizer,
             callbacks=callbacks, optimizers=optimizers,
         )
         # Our losses are already means; let the base Trainer scale for gradient accumulation.
         self.model_accepts_loss_kwargs = False
         self._components: dict[str, list[float]] = {}
-        self._pending_replay: ChunkedScores | None = None
+        self.final_metrics: dict[str, float] | None = None
+        """Evaluator metrics of the final model for its model card (else the last logged ones are used)."""
+        model.trained_by = self
+
+    # ------------------------------------------------------------------ run
+    def train(self, resume_from_checkpoint: str | bool | None = None, trial: Any = None,
+              ignore_keys_for_eval: list[str] | None = None, **kwargs: Any) -> Any:
+        """Train; ``resume_from_checkpoint`` (else ``args.resume_from_checkpoint``): a folder, or ``True``/"true"
+        for the last complete checkpoint in ``output_dir`` (incomplete newer ones are logged and removed)."""
+        value = resume_from_checkpoint if resume_from_checkpoint is not None else self.args.resume_from_checkpoint
+        guard = contextlib.nullcontext()
+        if self.args.should_save:
+            check_writable(self.args.output_dir, what="output_dir")
+            guard = output_lock(self.args.output_dir)
+        with guard:
+            resume = resolve_resume(value, self.args.output_dir, remove_incomplete=self.args.should_save)
+            return super().train(resume_from_checkpoint=resume, trial=trial,
+                                 ignore_keys_for_eval=ignore_keys_for_eval, **kwargs)
+
+    def _save_checkpoint(self, model: Any, trial: Any) -> None:
+        folder = Path(self._get_output_dir(trial=trial)) / f"checkpoint-{self.state.global_step}"
+        try:
+            super()._save_checkpoint(model, trial)
+        except Exception as err:
+            if not is_disk_full(err, folder):
+                raise
+            if self.args.should_save:
+                shutil.rmtree(folder, ignore_errors=True)
+            previous = last_complete_checkpoint(folder.parent, remove_incomplete=False)
+            kept = f"{previous} is the last complete checkpoint" if previous else "no earlier checkpoint exists"
+            raise DiskFullError(
+                f"no space left on the device while writing the checkpoint {folder}; it was removed and {kept}. "
+                "Fix: free disk space, then resume (--resume-from-checkpoint true, or resume_from_checkpoint: true)."
+            ) from err
+        if self.args.should_save and folder.is_dir():
+            apply_umask(folder)
 
     # ------------------------------------------------------------------ data
     def get_train_dataloader(self) -> DataLoader:
@@ -205,9 +257,7 @@ class Trainer(transformers.Trainer):
                 "mini_batch_size (memory-bounded scoring) needs the plain backward pass and does not work with "
                 "DeepSpeed; found a DeepSpeed run. Fix: unset mini_batch_size or use DDP/FSDP."
             )
-        logits = scorer.score()
-        self._pending_replay = scorer
-        return logits
+        return scorer.score()
 
     def compute_loss(
         self, model: torch.nn.Module, inputs: dict[str, Any], return_outputs: bool = False,
@@ -224,16 +274,16 @@ class Trainer(transformers.Trainer):
             value = torch.stack(list(value.values())).sum()
         return (value, {"scores": scores.detach()}) if return_outputs else value
 
-    def training_step(self, model: torch.nn.Module, inputs: dict[str, Any],
-                      num_items_in_batch: Any = None) -> torch.Tensor:
-        """The base step; with chunked scoring, its backward stops at the scores and the chunks replay."""
-        self._pending_replay = None
-        loss = super().training_step(model, inputs, num_items_in_batch)
-        scorer, self._pending_replay = self._pending_replay, None
-        if scorer is not None:
-            with self.compute_loss_context_manager():
-                scorer.replay()
-        return loss
+    def save_model(self, output_dir: str | None = None, _internal_call: bool = False) -> None:
+        """Save the trained model; a public call writes a full crossrank folder with its model card.
+
+        Checkpoints (``_internal_call``) and DeepSpeed/FSDP runs use the base Trainer's saving.
+        """
+        if _internal_call or self.is_deepspeed_enabled or self.is_fsdp_enabled:
+            super().save_model(output_dir, _internal_call)
+            return
+        if self.args.should_save:
+            self.cross_encoder.save_pretrained(output_dir or self.args.output_dir)
 
     def log(self, logs: dict[str, float], start_time: float | None = None) -> None:
         if self._components and "loss" in logs:

@@ -53,7 +53,7 @@ def test_train_end_to_end_prints_table(tiny_bert: Path, tmp_path: Path, capsys: 
     "extra, flags, message",
     [
         ("batch: 3\n", [], "unknown key 'batch' in the config; expected one of model, data, loss, evaluator, "
-                           "training, output, seed, mine, fusion."),
+                           "training, output, seed, mine, fusion, warm_start."),
         ("", ["--training.learnin_rate", "1"], "unknown key 'learnin_rate' in section 'training' "
                                                 "(TrainingArguments). Did you mean 'learning_rate'?"),
         ("", ["--loss", "BCELoss"], "unknown loss 'BCELoss'; expected one of"),

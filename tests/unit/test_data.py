@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 from pathlib import Path
 
 import datasets
@@ -110,11 +109,11 @@ def test_validation_checks_model_labels() -> None:
         validate_for_loss(datasets.Dataset.from_list(ROWS), bce(), model_num_labels=3)
 
 
-def test_order_warning(caplog: pytest.LogCaptureFixture) -> None:
+def test_order_conflict_is_an_error() -> None:
     rows = [{"doc": r["doc"], "query": r["query"], "label": r["label"]} for r in ROWS]
-    with caplog.at_level(logging.WARNING):
+    with pytest.raises(ValueError, match=r"column 'query' looks like the query but is input 2; .* Fix: dataset = "
+                       r"dataset.select_columns\(\['query', 'doc', 'label'\]\)."):
         validate_for_loss(datasets.Dataset.from_list(rows), bce())
-    assert "column 'query' looks like the query but is input 2" in caplog.text
 
 
 def test_grid_formats() -> None:

@@ -28,9 +28,11 @@ def test_pairs_to_lists_keeps_order_and_grades(caplog: pytest.LogCaptureFixture)
 def test_pairs_to_lists_errors() -> None:
     with pytest.raises(ValueError, match="no query in the 1 rows has a positive label"):
         pairs_to_lists(Dataset.from_dict({"q": ["x"], "d": ["y"], "label": [0.0]}))
-    with pytest.raises(ValueError, match=r"needs exactly \(query, document\) inputs and a label column; found "
-                                         r"inputs \['q', 'd', 'e'\]"):
-        pairs_to_lists(Dataset.from_dict({"q": ["x"], "d": ["y"], "e": ["z"], "label": [1.0]}))
+    with pytest.raises(ValueError, match=r"cannot tell which column is the query and the document: \['a', 'b', "
+                                         r"'c'\] could each be it"):
+        pairs_to_lists(Dataset.from_dict({"a": ["x"], "b": ["y"], "c": ["z"], "label": [1.0]}))
+    lists = pairs_to_lists(Dataset.from_dict({"q": ["x"], "d": ["y"], "e": ["z"], "label": [1.0]}))  # by name
+    assert lists[0] == {"q": "x", "documents": ["y"], "labels": [1.0]}
 
 
 def test_train_cli_groups_pairs_for_a_listwise_loss(tiny_bert: Path, tmp_path: Path) -> None:

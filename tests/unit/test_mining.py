@@ -10,11 +10,13 @@ import numpy as np
 import pytest
 from datasets import Dataset
 
-from crossrank.mining import MiningConfig, mine, mine_from_config, mine_hard_negatives
+from crossrank.data.tables import read_table
+from crossrank.mining import MiningConfig, mine, mine_hard_negatives
 from crossrank.mining.config import resolve_range_max
-from crossrank.mining.eval_samples import load_beir, read_table, samples_from_beir, samples_from_pairs
+from crossrank.mining.eval_samples import load_beir, samples_from_beir, samples_from_pairs
 from crossrank.mining.hard_negatives import prepare
 from crossrank.mining.stats import summarize
+from crossrank.pipeline.mine import mine_from_config
 
 # cosine with q1 (axis 0) or q2 (axis 2); every document is orthogonal to the other query
 SCORES_Q1 = {"p1": 0.9, "a": 0.85, "p1b": 0.8, "b": 0.75, "c": 0.5, "d": 0.3}

