@@ -4,11 +4,12 @@ A reranker's graph maps ``input_ids``, ``attention_mask`` [, ``token_type_ids``]
 an embedder's (the Transformer module of a Sentence Transformers folder) to ``last_hidden_state``
 ``(batch, sequence, hidden)``, pooled by the :class:`~crossrank.embedder.Embedder` as before.
 
-The exporter is ``torch.onnx.export`` with the TorchScript tracer (``dynamo=False``): on BERT with torch 2.13
-and transformers 5 both it and the dynamo exporter reproduce the torch logits to ~1e-7, but the traced graph
-exports several times faster, needs no ``onnxscript``, and ONNX Runtime runs it faster (measured in
-``bench/bench_inference.py``'s development; see the module docstring there). The model is traced with
-eager attention: its MatMul/Softmax pattern is what ONNX Runtime fuses into its Attention kernel.
+The exporter is ``torch.onnx.export`` with the TorchScript tracer (``dynamo=False``). Checked on
+all-MiniLM-L6-v2 with torch 2.13 and transformers 5 during development: both it and the dynamo exporter
+reproduce the torch logits to ~1e-7 at every batch and sequence size tried, but the tracer exported in ~3 s
+against ~12 s, needs no ``onnxscript``, and its graph ran 10-20% faster under ONNX Runtime in two (noisy)
+timing runs on the 2-core development machine. The model is traced with eager attention: ONNX Runtime's
+transformer optimizer fuses that graph's MatMul/Softmax pattern into its Attention kernel (6 of 6 layers).
 """
 
 from __future__ import annotations

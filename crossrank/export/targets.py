@@ -29,10 +29,11 @@ class QuantTarget:
 # products into a *saturating* int16: with full-range weights the pair sums overflow and the scores drift
 # (the classic trap; reduce_range=True avoids it by using 7-bit weights, at the cost of precision). The u8 x u8
 # kernel widens to int16 first and accumulates in int32, so it cannot saturate: u8 weights keep all 8 bits.
-# Per-channel scales matter as much: a MiniLM layer's output columns differ in range by over an order of
-# magnitude, and one scale per tensor wastes most of the int8 grid on the small ones. Measured on a trained
-# MiniLM-L6 reranker over WikiQA test (bench/bench_inference.py, this AVX2 machine), u8/u8 per-channel kept
-# MAP within the bench's 0.5-point budget while s8 weights without reduce_range did not (see README table).
+# Per-channel scales matter as much: in all-MiniLM-L6-v2 the largest |weight| of one output channel is
+# ~4x that of another in the median linear layer and up to ~60x (layer 0's FFN output), so one scale per
+# tensor leaves the small channels only a few int8 levels.
+# MEASURED: bench/bench_quantization.py compares these settings on a trained MiniLM-L6 reranker over the
+# WikiQA test candidates on this AVX2 machine (bench/results/quantization.md).
 # VNNI (vpdpbusd accumulates u8*s8 straight into int32) and ARM's dot-product instructions have no
 # saturation, so they take s8 weights, per channel, full range (the files ONNX Runtime users expect).
 TARGETS: dict[str, QuantTarget] = {
