@@ -94,7 +94,9 @@ def run_mining(spec: MineSpec, dataset: Dataset) -> Dataset:
 
     sources = spec.sources
     assert sources.model is not None
-    embedder = Embedder(resolve_model_source(sources.model), device=sources.device)
+    # the pipeline runs crossrank's commands, which own their process: heap trimming and concurrent CPU batches
+    embedder = Embedder(resolve_model_source(sources.model), device=sources.device, compact_memory=True,
+                        cpu_workers=None)
     cross_encoder = None
     if sources.cross_encoder:
         from crossrank.model import CrossEncoder
