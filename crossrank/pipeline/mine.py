@@ -164,7 +164,8 @@ def mine_file(pairs: str | Path, out: str | Path, sources: dict[str, Any], optio
     from crossrank.inference.loading import resolve_model_source
     from crossrank.storage.preflight import check_writable
 
-    writable_suffix(Path(out))
+    if Path(out).suffix:  # no suffix: a saved datasets folder
+        writable_suffix(Path(out))
     check_writable(Path(out).parent, what="folder of --out")
     if not sources.get("model"):
         raise ValueError("mining needs an embedding model: pass --model FOLDER (or package:NAME).")
