@@ -123,7 +123,7 @@ def main() -> None:
     print(table)
     if not args.no_write:
         flags = [f"--{k.replace('_', '-')} {v}" for k, v in (("limit", args.limit), ("model", args.model))
-                 if v is not None]
+                 if v is not None] + ([f"--rounds {args.rounds}"] if args.rounds != 2 else [])
         write_result("inference" if not args.model else "inference-quality",
                      " ".join(["python bench/bench_inference.py", *flags]), table)
 
