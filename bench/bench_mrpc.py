@@ -45,11 +45,14 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 def split_dev(rows: list[dict[str, Any]], fraction: float, seed: int) -> tuple[list[dict], list[dict]]:
-    """(train, dev): a seeded ``fraction`` of the rows (at least 2) becomes dev."""
-    order = list(range(len(rows)))
-    random.Random(seed).shuffle(order)
-    n_dev = max(2, round(fraction * len(rows)))
-    dev = set(order[:n_dev])
+    """(train, dev): a seeded ``fraction`` of each label's rows (at least 1 of each) becomes dev, so the
+    dev split always holds both classes (the classification metrics need them)."""
+    rng = random.Random(seed)
+    dev: set[int] = set()
+    for label in sorted({int(r["label"]) for r in rows}):
+        members = [i for i, r in enumerate(rows) if int(r["label"]) == label]
+        rng.shuffle(members)
+        dev.update(members[: max(1, round(fraction * len(members)))])
     return [r for i, r in enumerate(rows) if i not in dev], [r for i, r in enumerate(rows) if i in dev]
 
 

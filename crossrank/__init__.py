@@ -17,6 +17,8 @@ _LAZY: dict[str, str] = {
     "TrainingArguments": "crossrank.training.args",
     "ModelCardData": "crossrank.model_card",
     "mine_hard_negatives": "crossrank.mining.hard_negatives",
+    "fit": "crossrank.fit",
+    "export_onnx": "crossrank.export",
     "losses": "crossrank.losses",
     "evaluation": "crossrank.evaluation",
 }

@@ -11,7 +11,7 @@ from types import ModuleType
 
 from crossrank.storage.errors import StorageError
 
-COMMANDS: tuple[str, ...] = ("train", "evaluate", "rank", "mine", "export", "serve")
+COMMANDS: tuple[str, ...] = ("fit", "train", "evaluate", "rank", "mine", "export", "serve")
 
 
 class CLIError(Exception):
@@ -84,7 +84,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     module = importlib.import_module(f"crossrank.cli.{args.command}")
     try:
         return int(module.run(args) or 0)
-    except (CLIError, ValueError, FileNotFoundError, ConnectionError, StorageError) as err:
+    except (CLIError, ValueError, FileNotFoundError, ConnectionError, StorageError, ImportError) as err:
         if args.verbose:
             raise
         print(f"crossrank {args.command}: error: {err}", file=sys.stderr)

@@ -122,8 +122,7 @@ class RerankService:
             raise errors.unhealthy("draining" if self.stopped else "the worker thread ended")
         fusion = self._fusion(req)
         loop = asyncio.get_running_loop()
-        encoded, cut = await loop.run_in_executor(self._tokenize_pool, self._encode, req)
-        truncated = np.asarray(encoded.truncated, dtype=bool)
+        encoded, cut, truncated = await loop.run_in_executor(self._tokenize_pool, self._encode, req)
         if not req.truncate and truncated.any():
             i = int(np.flatnonzero(truncated)[0])
             raise ApiError(413, f"input {i} is longer than the model's {self.max_length} tokens "
@@ -156,7 +155,8 @@ class RerankService:
                            "validation")
         return fusion
 
-    def _encode(self, req: ScoreRequest) -> tuple[Any, np.ndarray]:
+    def _encode(self, req: ScoreRequest) -> tuple[Any, np.ndarray, np.ndarray]:
+        """Encoded pairs, documents cut to a token limit beforehand, pairs cut at ``max_length``."""
         docs = list(req.documents)
         cut = np.zeros(len(docs), dtype=bool)
         tokenizer = self.model.tokenizer
@@ -169,7 +169,18 @@ class RerankService:
                 docs, cut_left = cut_texts(tokenizer, docs, [room] * len(docs), "left")
                 cut |= cut_left
         encoded = self.engine.encode([(req.query, d) for d in docs])
-        return encoded, cut
+        too_long = self._really_cut(req.query, docs, np.asarray(encoded.truncated, dtype=bool))
+        return encoded, cut, too_long
+
+    def _really_cut(self, query: str, docs: list[str], flagged: np.ndarray) -> np.ndarray:
+        """The engine flags every pair that fills ``max_length``; keep only those that were longer."""
+        rows = np.flatnonzero(flagged)
+        if not len(rows):
+            return flagged
+        full = self.model.tokenizer([query] * len(rows), [docs[i] for i in rows], truncation=False)["input_ids"]
+        out = np.zeros_like(flagged)
+        out[rows] = [len(ids) > self.max_length for ids in full]
+        return out
 
     def _scores(self, logits: np.ndarray, req: ScoreRequest, fusion: Any) -> np.ndarray:
         raw = np.asarray(logits, dtype=np.float32).reshape(len(req.documents), -1)[:, 0]

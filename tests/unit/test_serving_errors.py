@@ -209,3 +209,12 @@ def test_stopped_worker_is_503(model: CrossEncoder) -> None:
         app.state.service.stop(5)
         assert_error(httpx.get(srv.url + "/health"), 503, "unhealthy", "draining")
         assert_error(httpx.post(srv.url + "/rerank", json=body("/rerank")), 503, "unhealthy")
+
+
+def test_an_input_that_exactly_fits_is_not_truncated(server: LiveServer, model: CrossEncoder) -> None:
+    room = 128 - 3 - len(model.tokenizer(QUERY, add_special_tokens=False)["input_ids"])
+    exact, over = " ".join(["cat"] * room), " ".join(["cat"] * (room + 1))
+    ok = httpx.post(server.url + "/rerank", json=body("/rerank", docs=[exact], truncate=False))
+    assert ok.status_code == 200 and ok.headers["x-truncated-pairs"] == "0"
+    r = httpx.post(server.url + "/rerank", json=body("/rerank", docs=[exact, over], truncate=False))
+    assert_error(r, 413, "validation", "input 1 is longer", "(1 of 2 inputs are too long)")

@@ -1,0 +1,264 @@
+"""Stage 3 of the run order, size: loss, epochs, learning rate, max_length and rerank depth from the data
+and the time budget.
+
+It runs right after the split, before the long work (retrieval, training), so a budget too small for even
+one epoch is a one-line error that names the minimum measured. The numbers come from the data (queries,
+positives per query, token lengths of real (query, document) pairs) and, with a budget, from a short
+throughput probe (:mod:`crossrank.fit.probe`); costs at other lengths scale with the mean truncated pair
+length. Every choice is returned with its reason for the report. The training plan is fixed in steps, so a
+resumed run trains exactly as much as an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from crossrank.data.columns import is_positive
+from crossrank.fit.config import FitConfig
+from crossrank.fit.probe import LADDER, PROBE_MAX_LENGTH, Rates
+
+DEPTHS = (100, 50, 30, 20, 10)
+EVALS = 5
+WARM_SHARE = 0.3
+WARM_LIST = 16  # documents per warm-start list (the teacher's top 8 + 8 sampled)
+WARM_SCORED_LISTS = 2 * 16 + 32  # lists the warm start scores without training: held-out loss twice, head fit
+EXPORT_SECONDS = 90.0
+SCORING_SHARE = 0.2  # of the budget, for the final dev and test scoring
+EVAL_SHARE = 0.12  # of the budget, for the dev evaluations during training
+SAFETY = 0.92  # plan to finish within this share of the budget
+
+
+def truncated_mean(lengths: Sequence[int], max_length: int) -> float:
+    return float(np.mean(np.minimum(np.asarray(lengths or [max_length]), max_length)))
+
+
+def data_max_length(lengths: Sequence[int], model_limit: int) -> int:
+    """The smallest ladder length that holds 90% of the pairs whole, within the model's limit."""
+    p90 = float(np.percentile(lengths, 90)) if lengths else 128.0
+    fits = [n for n in LADDER if n <= model_limit]
+    return next((n for n in fits if n >= p90), fits[-1] if fits else model_limit)
+
+
+def choose_loss(stats: Mapping[str, Any], pinned: str) -> tuple[str, str]:
+    if pinned != "auto":
+        return pinned, "--loss"
+    mean = stats["positives_per_query"]["mean"]
+    if mean >= 3.0:
+        return "lambda", f"{mean:.1f} relevant documents per query: LambdaLoss weighs their order by NDCG"
+    return "listnet", (f"{mean:.1f} relevant documents per query: one list per query (positives + negatives), "
+                       "softmax cross-entropy (ListNet)")
+
+
+def target_epochs(train_lists: int) -> float:
+    """Epochs wanted without a budget limit: about 6,000 lists in all, between 1 and 10 passes."""
+    return float(min(10, max(1, math.ceil(6000 / max(train_lists, 1)))))
+
+
+def fixed_costs(counts: Mapping[str, int], rates: Rates, scale: float, depth: int, eval_queries: int,
+                eval_depth: int, dense: bool, export: bool, warm: bool = False) -> dict[str, float]:
+    """Estimated seconds of the stages that do not grow with training."""
+    score = rates.score_pairs_per_s * scale
+    first = (counts["documents"] + counts["queries"]) / rates.embed_docs_per_s if dense and rates.embed_docs_per_s \
+        else 0.0
+    return {
+        "first_stage": first + counts["documents"] / 5000.0 + 2.0,
+        "dev_evaluations": (EVALS + 1) * eval_queries * eval_depth / score,
+        "dev_scoring": counts["dev"] * depth / score,
+        "evaluate": counts["test"] * (depth + 2) / score,
+        "export": EXPORT_SECONDS if export else 0.0,
+        "report": 5.0,
+        "warm_overhead": WARM_SCORED_LISTS * WARM_LIST / score if warm else 0.0,
+    }
+
+
+def choose_depth(counts: Mapping[str, int], rates: Rates | None, budget: float | None, pinned: int | None,
+                 scale: float = 1.0) -> tuple[int, str]:
+    if pinned is not None:
+        return pinned, "--rerank-k"
+    if budget is None or rates is None:
+        return DEPTHS[0], "no time budget: the first stage's top 100"
+    score = rates.score_pairs_per_s * scale
+    for depth in DEPTHS:
+        if (counts["dev"] + counts["test"]) * depth / score <= SCORING_SHARE * budget:
+            return depth, f"scoring dev + test at depth {depth} fits {SCORING_SHARE:.0%} of the budget"
+    return DEPTHS[-1], f"the smallest depth; scoring dev + test takes more than {SCORING_SHARE:.0%} of the budget"
+
+
+def eval_plan(counts: Mapping[str, int], rates: Rates | None, budget: float | None, depth: int,
+              scale: float = 1.0) -> tuple[int, int]:
+    """(dev queries, depth) of each evaluation during training."""
+    eval_depth = min(depth, 20)
+    if budget is None or rates is None:
+        return counts["dev"], eval_depth
+    pairs = EVAL_SHARE * budget * rates.score_pairs_per_s * scale / ((EVALS + 1) * eval_depth)
+    return max(10, min(counts["dev"], int(pairs))), eval_depth
+
+
+def exporting(config: FitConfig) -> bool:
+    """Whether the export stage will run (asked for, and this crossrank has the exporter)."""
+    from crossrank.fit.export import export_available
+
+    return config.export != "none" and export_available()
+
+
+def warm_available() -> bool:
+    """Whether this crossrank has the warm-start stage (``crossrank.warm_start``)."""
+    import importlib.util
+
+    return importlib.util.find_spec("crossrank.warm_start") is not None
+
+
+def training_units(loss: str, lists: int, group: float, batch_pairs: int) -> tuple[int, int]:
+    """(rows per optimiser step, rows per epoch): pairs for BCE, lists otherwise."""
+    if loss == "bce":
+        return batch_pairs, int(round(lists * group))
+    return max(1, int(batch_pairs // max(group, 1.0))), lists
+
+
+def _budget_error(budget: float, pairs: int, rates: Rates, scale: float, fixed: float, elapsed: float,
+                  length: int) -> ValueError:
+    per_s = rates.train_pairs_per_s * scale
+    epoch = pairs / per_s
+    minimum = (elapsed + fixed + epoch) / SAFETY
+    return ValueError(
+        f"the time budget of {budget / 60:.1f} min is too small for one epoch: {pairs} training pairs take "
+        f"{epoch / 60:.1f} min at the measured {per_s:.1f} pairs/s (max_length {length}), plus {fixed / 60:.1f} min "
+        f"for retrieval, evaluation and export; the minimum measured here is {math.ceil(minimum / 60)} min. "
+        f"Pass --time-budget {math.ceil(minimum / 60)}m or more.")
+
+
+def budget_plan(counts: Mapping[str, int], lengths: Sequence[int], rates: Rates, config: FitConfig, pairs: int,
+                want_epochs: float, elapsed: float, warm: bool, top_length: int) -> dict[str, Any]:
+    """The largest max_length (down to 128) whose plan still trains ``min(want, 2)`` epochs inside the budget."""
+    budget = float(config.time_budget or 0.0)
+    candidates = [top_length] if config.max_length else [n for n in LADDER if 128 <= n <= top_length] [::-1] or \
+        [top_length]
+    dense = config.first_stage != "bm25"
+    fallback = None
+    for length in candidates:
+        scale = truncated_mean(lengths, rates.max_length) / truncated_mean(lengths, length)
+        depth, depth_reason = choose_depth(counts, rates, budget, config.rerank_k, scale)
+        eval_queries, eval_depth = eval_plan(counts, rates, budget, depth, scale)
+        fixed = fixed_costs(counts, rates, scale, depth, eval_queries, eval_depth, dense, exporting(config), warm)
+        available = SAFETY * budget - elapsed - sum(fixed.values())
+        per_s = rates.train_pairs_per_s * scale
+        warm_s = WARM_SHARE * available if warm else 0.0
+        epochs = (available - warm_s) / (pairs / per_s)
+        plan = {"max_length": length, "depth": depth, "depth_reason": depth_reason, "eval_queries": eval_queries,
+                "eval_depth": eval_depth, "estimates": fixed, "affordable_epochs": epochs,
+                "warm_pairs": int(warm_s * per_s), "train_pairs_per_s": per_s}
+        need = config.epochs or min(want_epochs, 2.0)
+        if epochs >= need:
+            return plan
+        if fallback is None and epochs >= (config.epochs or 1.0):
+            fallback = plan
+    if fallback is not None:
+        return fallback
+    length = candidates[-1]
+    scale = truncated_mean(lengths, rates.max_length) / truncated_mean(lengths, length)
+    depth, _ = choose_depth(counts, rates, budget, config.rerank_k, scale)
+    eq, ed = eval_plan(counts, rates, budget, depth, scale)
+    fixed = sum(fixed_costs(counts, rates, scale, depth, eq, ed, dense, exporting(config), warm).values())
+    raise _budget_error(budget, int(pairs * (config.epochs or 1.0)), rates, scale, fixed, elapsed, length)
+
+
+def sample_pairs(collection: Mapping[str, Any], query_ids: Sequence[str], count: int, seed: int) -> list[tuple]:
+    """Up to ``count`` (query, relevant document) pairs of the given queries, seeded."""
+    qrels, queries, corpus = collection["qrels"], collection["queries"], collection["corpus"]
+    pairs = [(queries[q], corpus[d]) for q in query_ids for d, g in qrels[q].items() if is_positive(g)]
+    rng = np.random.default_rng(seed)
+    picks = rng.permutation(len(pairs))[:count]
+    return [pairs[i] for i in sorted(picks.tolist())]
+
+
+def list_group(stats: Mapping[str, Any], config: FitConfig) -> float:
+    """Mean documents per training list: positives (at most 8) + negatives."""
+    return min(stats["positives_per_query"]["mean"], 8.0) + config.num_negatives + config.random_negatives
+
+
+def size_run(collection: Mapping[str, Any], split: Mapping[str, list[str]], config: FitConfig, elapsed: float,
+             model_loader: Any) -> dict[str, Any]:
+    """The run's plan (see the module docstring); ``model_loader()`` gives the base CrossEncoder."""
+    stats = collection["stats"]
+    counts = {"documents": stats["documents"], "queries": len(split["train"]) + len(split["dev"]) + len(split["test"]),
+              "train": len(split["train"]), "dev": len(split["dev"]), "test": len(split["test"])}
+    model = model_loader()
+    pairs = sample_pairs(collection, split["train"], 256, config.seed)
+    from crossrank.fit.probe import measure, pair_lengths
+
+    lengths = pair_lengths(model.tokenizer, pairs)
+    limit = int(getattr(model.config, "max_position_embeddings", 512) or 512)
+    top = config.max_length or data_max_length(lengths, limit)
+    loss, loss_reason = choose_loss(stats, config.loss)
+    group = list_group(stats, config)
+    per_step, units = training_units(loss, counts["train"], group, config.batch_pairs)
+    train_pairs = int(round(counts["train"] * group))
+    want = config.epochs or target_epochs(counts["train"])
+    warm = config.warm_start != "off" and warm_available()
+    rates = None
+    if config.time_budget is None:
+        depth, depth_reason = choose_depth(counts, None, None, config.rerank_k)
+        eval_queries, eval_depth = eval_plan(counts, None, None, depth)
+        plan = {"max_length": top, "depth": depth, "depth_reason": depth_reason, "eval_queries": eval_queries,
+                "eval_depth": eval_depth, "estimates": {}, "affordable_epochs": None,
+                "warm_pairs": int(WARM_LIST * min(2000, max(500, 2 * counts["train"]))) if warm else 0}
+        epochs = want
+    else:
+        rates = measure(model, pairs, list(collection["corpus"].values())[:256], min(top, PROBE_MAX_LENGTH),
+                        config.embedder if config.first_stage != "bm25" else None)
+        plan = budget_plan(counts, lengths, rates, config, train_pairs, want, elapsed + rates.seconds, warm, top)
+        epochs = config.epochs or round(min(want, plan["affordable_epochs"]), 2)
+    steps = max(1, math.ceil(epochs * units / per_step))
+    rate = config.learning_rate or (5e-5 if epochs <= 3 else 3e-5)
+    length_reason = "--max-length" if config.max_length else (
+        f"90% of the sampled pairs fit {top} tokens" + ("" if plan["max_length"] == top else
+                                                      f"; lowered to {plan['max_length']} to fit the budget"))
+    return {
+        "loss": loss, "max_length": plan["max_length"], "epochs": epochs, "learning_rate": rate,
+        "head_learning_rate": 1e-3, "rerank_k": plan["depth"], "eval_queries": plan["eval_queries"],
+        "eval_depth": plan["eval_depth"], "rows_per_step": per_step, "max_steps": steps, "evaluations": EVALS,
+        "warm_start": _warm_plan(config, warm, plan, rates),
+        "rates": rates.to_dict() if rates else None, "estimates": plan["estimates"],
+        "pair_tokens_p90": float(np.percentile(lengths, 90)) if lengths else None,
+        "reasons": {"loss": loss_reason, "max_length": length_reason, "rerank_k": plan["depth_reason"],
+                    "epochs": "--epochs" if config.epochs else _epoch_reason(want, epochs),
+                    "learning_rate": "--learning-rate" if config.learning_rate else
+                    f"{rate:g}: {'short' if epochs <= 3 else 'longer'} schedule ({epochs:g} epochs)"},
+    }
+
+
+def _warm_plan(config: FitConfig, warm: bool, plan: Mapping[str, Any], rates: Rates | None) -> dict[str, Any]:
+    lists = config.warm_lists or max(1, plan["warm_pairs"] // WARM_LIST)
+    per_s = plan.get("train_pairs_per_s")
+    return {"enabled": warm, "lists": lists if warm else 0, "reason": _warm_reason(config, warm),
+            "seconds": lists * WARM_LIST / per_s if warm and per_s else None}
+
+
+def _warm_reason(config: FitConfig, warm: bool) -> str:
+    if config.warm_start == "off":
+        return "--warm-start off"
+    if config.warm_lists:
+        return f"on, --warm-lists {config.warm_lists}"
+    if not warm:
+        return "this crossrank has no crossrank.warm_start module; supervised training starts from the base model"
+    return "on: the reranker first learns the first stage's ranking (user queries + pseudo-queries), then the labels"
+
+
+def _epoch_reason(want: float, epochs: float) -> str:
+    if epochs >= want:
+        return f"{want:g} epochs: about 6,000 training lists in all (1 to 10 passes)"
+    return f"{epochs:g} of the {want:g} epochs wanted fit the time budget"
+
+
+def summary(payload: Mapping[str, Any]) -> str:
+    rates = payload["rates"]
+    measured = (f"; measured {rates['train_pairs_per_s']:.1f} train / {rates['score_pairs_per_s']:.1f} scored pairs/s"
+                if rates else "")
+    warm = payload["warm_start"]
+    return (f"loss {payload['loss']}, {payload['epochs']:g} epochs ({payload['max_steps']} steps), lr "
+            f"{payload['learning_rate']:g}, max_length {payload['max_length']}, rerank top {payload['rerank_k']}, "
+            f"warm start {'on, ' + str(warm['lists']) + ' lists' if warm['enabled'] else 'off'}{measured}")

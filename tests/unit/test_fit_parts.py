@@ -1,0 +1,66 @@
+"""fit's pure parts: list metrics with missed positives, the hybrid first stage, mining, sizing rules."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from crossrank.fit.config import FitConfig
+from crossrank.fit.first_stage import hybrid_run
+from crossrank.fit.metrics import query_metrics
+from crossrank.fit.mine import hard_negatives
+from crossrank.fit.probe import Rates
+from crossrank.fit.size import budget_plan, choose_loss, data_max_length, target_epochs
+
+
+def test_missed_positives_count_as_not_found() -> None:
+    judged = {"a": 1.0, "b": 1.0, "x": 0.0}
+    full = query_metrics(["x", "a", "y"], None, judged, recall_k=3)
+    assert full["mrr@10"] == 0.5
+    assert full["recall@10"] == 0.5 and full["recall@3"] == 0.5
+    assert full["map"] == pytest.approx(0.5 * 0.5)  # AP of the list (1/2) times the share found (1/2)
+    ideal = 1.0 + 1.0 / math.log2(3)
+    assert full["ndcg@10"] == pytest.approx((1.0 / math.log2(3)) / ideal)
+    reranked = query_metrics(["x", "a", "y"], [0.1, 0.9, 0.0], judged, recall_k=3)
+    assert reranked["mrr@10"] == 1.0 and reranked["ndcg@10"] == pytest.approx(1.0 / ideal)
+    assert query_metrics([], None, judged, recall_k=3) == {"ndcg@10": 0.0, "mrr@10": 0.0, "map": 0.0,
+                                                           "recall@10": 0.0, "recall@3": 0.0}
+
+
+def test_hybrid_pools_both_lists_and_weights_them() -> None:
+    bm25 = {"q": {"a": 10.0, "b": 5.0, "c": 1.0}}
+    dense = {"q": {"c": 0.9, "d": 0.8, "a": 0.1}}
+    assert list(hybrid_run(bm25, dense, 1.0, 4)["q"])[:2] == ["a", "b"]
+    assert list(hybrid_run(bm25, dense, 0.0, 4)["q"])[0] == "c"
+    assert set(hybrid_run(bm25, dense, 0.5, 10)["q"]) == {"a", "b", "c", "d"}
+
+
+def test_hard_negatives_keep_the_range_and_the_margin() -> None:
+    docs = [f"d{i}" for i in range(8)]
+    run = {"q": {f"d{i}": 10.0 - i for i in range(8)}}
+    config = FitConfig(pairs=["x"], hard_range=(0, 6), margin=0.3, num_negatives=3, seed=1)
+    picked, skipped = hard_negatives(run, ["q"], [[2]], docs, config, [3])
+    assert len(picked[0]) == 3 and 2 not in picked[0]
+    assert all(3 <= i < 6 for i in picked[0])  # d0, d1 score above the positive (margin); d6, d7 out of range
+    assert skipped == {"absolute_margin": 2}
+
+
+def test_sizing_rules() -> None:
+    assert data_max_length([10] * 20 + [1000], 512) == 64
+    assert data_max_length([300] * 10, 256) == 256
+    assert choose_loss({"positives_per_query": {"mean": 1.2}}, "auto")[0] == "listnet"
+    assert choose_loss({"positives_per_query": {"mean": 4.0}}, "auto")[0] == "lambda"
+    assert choose_loss({"positives_per_query": {"mean": 4.0}}, "bce") == ("bce", "--loss")
+    assert target_epochs(700) == 9.0 and target_epochs(20000) == 1.0 and target_epochs(10) == 10.0
+
+
+def test_budget_plan_lowers_max_length_before_giving_up() -> None:
+    counts = {"documents": 1000, "queries": 300, "train": 200, "dev": 50, "test": 50}
+    rates = Rates(256, train_pairs_per_s=20.0, score_pairs_per_s=60.0, embed_docs_per_s=50.0, seconds=5.0)
+    lengths = [400] * 100
+    config = FitConfig(pairs=["x"], time_budget="10m")
+    plan = budget_plan(counts, lengths, rates, config, 1800, 9.0, 30.0, True, 512)
+    assert plan["max_length"] < 512 and plan["affordable_epochs"] >= 2.0
+    with pytest.raises(ValueError, match=r"the time budget of 1.0 min is too small for one epoch: 1800 training pairs"):
+        budget_plan(counts, lengths, rates, FitConfig(pairs=["x"], time_budget="1m"), 1800, 9.0, 30.0, True, 512)
