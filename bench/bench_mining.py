@@ -44,7 +44,14 @@ def load_data(limit: int | None) -> tuple[list[str], list[str], list[str]]:
     return [q for q, _ in pairs], [a for _, a in pairs], [r["sentence"] for r in rows]
 
 
-def child(side: str, path: str, limit: int | None, out: str) -> None:
+def export_int8(tmp: Path) -> str:
+    """The packaged MiniLM exported to ONNX with this CPU's int8 file (crossrank.export_onnx); its folder."""
+    from crossrank import export_onnx
+
+    return str(export_onnx(model_path(), tmp / "minilm-onnx", quantize="auto", force=True).folder)
+
+
+def child(side: str, path: str, limit: int | None, out: str, onnx_folder: str = "") -> None:
     """Run one side in this process and print a JSON line with its timings and peak RSS."""
     start = time.perf_counter()
     from datasets import Dataset
@@ -57,7 +64,14 @@ def child(side: str, path: str, limit: int | None, out: str) -> None:
         from crossrank.embedder import Embedder
         from crossrank.mining import mine_hard_negatives
 
-        model = Embedder(model_path())
+        model = Embedder(model_path(), compact_memory=True, cpu_workers=None)  # the opt-in process settings
+    elif side == "crossrank-int8":
+        from crossrank.embedder import Embedder
+        from crossrank.inference.onnx_backend import list_onnx_files
+        from crossrank.mining import mine_hard_negatives
+
+        int8 = next(f for f in list_onnx_files(onnx_folder) if f != "onnx/model.onnx")
+        model = Embedder(onnx_folder, backend="onnx", file_name=int8, threads=os.cpu_count())
     else:
         from sentence_transformers import SentenceTransformer
         from sentence_transformers.util import mine_hard_negatives  # type: ignore[no-redef]
@@ -71,8 +85,8 @@ def child(side: str, path: str, limit: int | None, out: str) -> None:
     print(json.dumps({"load_s": loaded - start, "mine_s": done - loaded, "rows": len(mined), "peak_kib": peak_kib}))
 
 
-def run_side(side: str, path: str, limit: int | None, out: str) -> dict[str, float]:
-    cmd = [sys.executable, __file__, "--child", side, "--path", path, "--out", out]
+def run_side(side: str, path: str, limit: int | None, out: str, onnx_folder: str = "") -> dict[str, float]:
+    cmd = [sys.executable, __file__, "--child", side, "--path", path, "--out", out, "--onnx-folder", onnx_folder]
     if limit:
         cmd += ["--limit", str(limit)]
     start = time.perf_counter()
@@ -94,7 +108,9 @@ def same_rows(a: str, b: str) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--child", choices=("crossrank", "reference"))
+    parser.add_argument("--child", choices=("crossrank", "reference", "crossrank-int8"))
+    parser.add_argument("--onnx-folder", default="")
+    parser.add_argument("--int8-paths", default="exact", help="paths that also get the Embedder int8 row")
     parser.add_argument("--path", choices=("exact", "faiss"), default="exact")
     parser.add_argument("--out", default="")
     parser.add_argument("--limit", type=int, help="use only the first N WikiQA train rows")
@@ -102,14 +118,16 @@ def main() -> None:
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
     if args.child:
-        child(args.child, args.path, args.limit, args.out)
+        child(args.child, args.path, args.limit, args.out, args.onnx_folder)
         return
     tmp = Path(tempfile.mkdtemp(prefix="bench-mining-"))
+    onnx_folder = export_int8(tmp) if args.int8_paths else ""
     lines = ["| path | side | wall s | mine s | peak RSS MiB | rows |", "|---|---|---|---|---|---|"]
     summary = []
     for path in args.paths.split(","):
-        res = {side: run_side(side, path, args.limit, str(tmp / f"{side}-{path}.jsonl"))
-               for side in ("reference", "crossrank")}
+        sides = ("reference", "crossrank") + (("crossrank-int8",) if path in args.int8_paths.split(",") else ())
+        res = {side: run_side(side, path, args.limit, str(tmp / f"{side}-{path}.jsonl"), onnx_folder)
+               for side in sides}
         for side, r in res.items():
             lines.append(f"| {path} | {side} | {r['wall_s']:.1f} | {r['mine_s']:.1f} | "
                          f"{r['peak_kib'] / 1024:.0f} | {r['rows']} |")
@@ -118,6 +136,12 @@ def main() -> None:
         mine = res["crossrank"]["mine_s"] / res["reference"]["mine_s"]
         same = same_rows(str(tmp / f"reference-{path}.jsonl"), str(tmp / f"crossrank-{path}.jsonl"))
         summary.append(f"| {path} | {wall:.2f}x | {mine:.2f}x | {rss:.2f}x | {same} |")
+        if "crossrank-int8" in res:
+            q = res["crossrank-int8"]
+            same = same_rows(str(tmp / f"reference-{path}.jsonl"), str(tmp / f"crossrank-int8-{path}.jsonl"))
+            summary.append(f"| {path}, Embedder ONNX int8 | {q['wall_s'] / res['reference']['wall_s']:.2f}x | "
+                           f"{q['mine_s'] / res['reference']['mine_s']:.2f}x | "
+                           f"{q['peak_kib'] / res['reference']['peak_kib']:.2f}x | {same} |")
     table = "\n".join(lines)
     ratios = "\n".join(["| path | wall ratio | mine-only ratio | peak RSS ratio | identical rows |",
                         "|---|---|---|---|---|", *summary])

@@ -18,6 +18,7 @@ _LAZY: dict[str, str] = {
     "ModelCardData": "crossrank.model_card",
     "mine_hard_negatives": "crossrank.mining.hard_negatives",
     "fit": "crossrank.fit",
+    "export_onnx": "crossrank.export",
     "losses": "crossrank.losses",
     "evaluation": "crossrank.evaluation",
 }

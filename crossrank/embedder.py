@@ -28,6 +28,8 @@ from typing import Any, Literal
 import numpy as np
 import torch
 
+from crossrank.inference.batching import pad_batch, plan_batches
+
 logger = logging.getLogger(__name__)
 
 PoolingMode = Literal["mean", "cls", "max", "lasttoken", "mean_sqrt_len"]
@@ -39,7 +41,7 @@ _POOLING_KEYS: dict[str, PoolingMode] = {
     "pooling_mode_mean_sqrt_len_tokens": "mean_sqrt_len",
 }
 _KNOWN_MODULES = ("Transformer", "Pooling", "Normalize")
-Backend = Literal["auto", "light", "transformers"]
+Backend = Literal["auto", "light", "transformers", "onnx"]
 
 
 @dataclass
@@ -193,16 +195,21 @@ class Embedder:
         max_length: token limit; defaults to the folder's ``max_seq_length`` or the model's maximum.
         pooling: override the folder's pooling mode.
         normalize: whether the folder declares a Normalize module (``encode`` normalises by default anyway).
-        compact_memory: return freed heap pages to the OS after each batch (see :func:`trim_heap`), so that
-            batches of varying shapes do not leave the resident size growing.
+        compact_memory: opt-in: return freed heap pages to the OS after each batch (glibc ``malloc_trim``, see
+            :func:`trim_heap`), so that batches of varying shapes do not leave the resident size growing. Off by
+            default: it acts on the whole process's heap, so the caller decides (``crossrank mine`` turns it on).
         backend: ``"light"`` runs plain BERT folders (safetensors weights, WordPiece ``tokenizer.json``) with
             crossrank's own encoder (:mod:`crossrank.embedding.bert_encoder`: same outputs, without importing the
             ``transformers`` modeling stack); ``"transformers"`` always uses ``AutoModel``; ``"auto"`` (default)
-            takes the light path when the folder allows it.
-        cpu_workers: on CPU, how many batches are encoded at once, each on ``torch.get_num_threads() //
-            cpu_workers`` threads and a ``1 / cpu_workers`` share of the token budget (small matrices use one
-            thread each better than several threads together; the vectors agree to float rounding). Default:
-            ``min(torch threads, 4)``; 1 runs batches one after another on all threads.
+            takes the light path when the folder allows it; ``"onnx"`` runs an ONNX export of the encoder with
+            ONNX Runtime (``onnx/model.onnx`` in the folder, see ``crossrank export``; int8 files work too).
+        cpu_workers: opt-in: on CPU, how many batches are encoded at once, each in a worker thread set to
+            ``torch.get_num_threads() // cpu_workers`` threads and given a ``1 / cpu_workers`` share of the
+            token budget (small matrices use one thread each better than several threads together; the vectors
+            agree to float rounding). ``None`` picks ``min(torch threads, 4)``. Default 1: batches one after
+            another on the caller's thread, no thread setting touched. Ignored by the ONNX backend.
+        file_name, provider, threads: ONNX backend only: which ONNX file (relative to the folder), the ONNX
+            Runtime execution provider (default CPU) and its intra-op thread count (default: ONNX Runtime's).
 
     Raises:
         FileNotFoundError: when the folder does not exist.
@@ -216,9 +223,12 @@ class Embedder:
         max_length: int | None = None,
         pooling: PoolingMode | None = None,
         normalize: bool | None = None,
-        compact_memory: bool = True,
+        compact_memory: bool = False,
         backend: Backend = "auto",
-        cpu_workers: int | None = None,
+        cpu_workers: int | None = 1,
+        file_name: str | None = None,
+        provider: str | None = None,
+        threads: int | None = None,
     ) -> None:
         text = os.fspath(model_name_or_path)
         if text.startswith("package:"):
@@ -231,8 +241,8 @@ class Embedder:
                 f"Embedding model folder {str(folder)!r} not found: expected a local folder with config.json "
                 "(crossrank does not download models; save it locally first)."
             )
-        if backend not in ("auto", "light", "transformers"):
-            raise ValueError(f"backend must be 'auto', 'light' or 'transformers'; got {backend!r}.")
+        if backend not in ("auto", "light", "transformers", "onnx"):
+            raise ValueError(f"backend must be 'auto', 'light', 'transformers' or 'onnx'; got {backend!r}.")
         self.compact_memory = compact_memory
         if cpu_workers is not None and cpu_workers < 1:
             raise ValueError(f"cpu_workers must be a positive integer or None, got {cpu_workers}.")
@@ -244,8 +254,11 @@ class Embedder:
         self.normalize_output = layout.normalize if normalize is None else normalize
         self.prompts: dict[str, str] = dict(layout.prompts or {})
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
-        limits = self._load_backend(layout.transformer_path, backend)
-        self.model = self.model.to(self.device).eval()
+        if backend == "onnx":
+            limits = self._load_onnx(folder, file_name, provider, threads)
+        else:
+            limits = self._load_backend(layout.transformer_path, backend)
+            self.model = self.model.to(self.device).eval()
         limits += [layout.max_length, max_length]
         self.max_length = int(max_length or min((x for x in limits if x), default=512))
 
@@ -264,21 +277,49 @@ class Embedder:
             self.model, self.tokenizer = light
             self.dimension = self.model.shape.hidden_size
             self.pad_id = 0
-            self._hidden = self.model
+            self._hidden = lambda f: self.model(*self._tensors(f))
             return [self.model.shape.max_positions, tokenizer_max_length(path)]
-        from transformers import AutoModel, AutoTokenizer
+        from transformers import AutoModel
 
         self.backend = "transformers"
-        self.tokenizer = AutoTokenizer.from_pretrained(str(path))
-        if self.layout.do_lower_case and hasattr(self.tokenizer, "do_lower_case"):
-            self.tokenizer.do_lower_case = True
+        self.tokenizer = self._auto_tokenizer(path)
         self.model = AutoModel.from_pretrained(str(path))
         self.dimension = int(self.model.config.hidden_size)
         self.pad_id = self.tokenizer.pad_token_id or 0
-        self._hidden = lambda ids, mask: self.model(input_ids=ids, attention_mask=mask).last_hidden_state
+        self._hidden = lambda f: self.model(**dict(zip(("input_ids", "attention_mask"), self._tensors(f))),
+                                            ).last_hidden_state
         tok_limit = getattr(self.tokenizer, "model_max_length", None)
         return [getattr(self.model.config, "max_position_embeddings", None),
                 tok_limit if tok_limit and tok_limit < 1_000_000 else None]
+
+    def _auto_tokenizer(self, path: Path) -> Any:
+        from transformers import AutoTokenizer
+
+        tokenizer = AutoTokenizer.from_pretrained(str(path))
+        if self.layout.do_lower_case and hasattr(tokenizer, "do_lower_case"):
+            tokenizer.do_lower_case = True
+        return tokenizer
+
+    def _tensors(self, features: dict[str, np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
+        return (torch.from_numpy(features["input_ids"]).to(self.device),
+                torch.from_numpy(features["attention_mask"]).to(self.device))
+
+    def _load_onnx(self, folder: Path, file_name: str | None, provider: str | None,
+                   threads: int | None) -> list[int | None]:
+        """ONNX Runtime on the folder's ONNX export; the tokenizer as the light path would load it."""
+        from crossrank.embedding.bert_encoder import _light_tokenizer, tokenizer_max_length
+        from crossrank.embedding.onnx_encoder import OnnxEncoder
+
+        path = self.layout.transformer_path
+        encoder = OnnxEncoder(folder, path, file_name, provider, threads)
+        self.backend = "onnx"
+        self.model = encoder
+        self.tokenizer = _light_tokenizer(path) or self._auto_tokenizer(path)
+        self.pad_id = 0 if hasattr(self.tokenizer, "encode_batch") else (self.tokenizer.pad_token_id or 0)
+        self.dimension = encoder.hidden_size
+        self._hidden = lambda f: torch.from_numpy(encoder(f))
+        self.cpu_workers = 1
+        return [encoder.max_positions, tokenizer_max_length(path)]
 
     def get_embedding_dimension(self) -> int:
         """The size of one embedding vector."""
@@ -295,7 +336,7 @@ class Embedder:
 
     def _token_ids(self, texts: list[str]) -> list[list[int]]:
         """Token ids of ``texts``, truncated to ``max_length`` (special tokens included), no padding."""
-        if self.backend == "light":
+        if hasattr(self.tokenizer, "encode_batch"):  # a tokenizers.Tokenizer (light path)
             self.tokenizer.enable_truncation(self.max_length)
             return [encoding.ids for encoding in self.tokenizer.encode_batch(texts)]
         encoded = self.tokenizer(texts, truncation=True, max_length=self.max_length, padding=False,
@@ -308,42 +349,13 @@ class Embedder:
         ids = self._tokenize([prompt])[0]
         return max(len(ids) - 1, 0)  # the trailing special token is not part of the prompt
 
-    def _forward(self, batch: list[list[int]], prompt_length: int) -> torch.Tensor:
-        width = max(len(ids) for ids in batch)
-        ids = np.full((len(batch), width), self.pad_id, dtype=np.int64)
-        mask = np.zeros((len(batch), width), dtype=np.int64)
-        for row, seq in enumerate(batch):
-            ids[row, : len(seq)] = seq
-            mask[row, : len(seq)] = 1
-        input_ids = torch.from_numpy(ids).to(self.device)
-        attention = torch.from_numpy(mask).to(self.device)
-        hidden = self._hidden(input_ids, attention)
+    def _forward(self, token_ids: list[list[int]], rows: np.ndarray, prompt_length: int) -> torch.Tensor:
+        features = pad_batch({"input_ids": token_ids}, rows, self.pad_id, with_mask=True)
+        hidden = self._hidden(features)
+        attention = torch.from_numpy(features["attention_mask"]).to(hidden.device)
         if prompt_length:
-            attention = attention.clone()
             attention[:, :prompt_length] = 0
         return pool(hidden, attention, self.pooling).float()
-
-    @staticmethod
-    def plan_batches(lengths: Sequence[int], batch_size: int, tokens_per_text: int = 64) -> list[list[int]]:
-        """Group text positions into length-sorted batches under one padded-token budget.
-
-        Texts are sorted longest first; each batch holds at most ``batch_size * tokens_per_text`` padded
-        tokens (at least one text, at most ``8 * batch_size`` texts). Long texts thus run in small batches
-        (bounding activation and attention memory) and short texts in large ones (fewer, fuller passes).
-
-        Returns:
-            Lists of positions into ``lengths``.
-        """
-        order = sorted(range(len(lengths)), key=lambda i: -lengths[i])
-        budget = batch_size * tokens_per_text
-        batches: list[list[int]] = []
-        start = 0
-        while start < len(order):
-            width = max(lengths[order[start]], 1)
-            size = max(1, min(budget // width, 8 * batch_size))
-            batches.append(order[start : start + size])
-            start += size
-        return batches
 
     def _run(self, texts: list[str], batch_size: int, prompt: str | None, progress: bool) -> torch.Tensor:
         from tqdm.auto import tqdm
@@ -351,15 +363,17 @@ class Embedder:
         token_ids = self._tokenize([prompt + t for t in texts] if prompt else texts)
         workers, threads = self._parallelism(len(token_ids))
         # concurrent batches share the token budget, so the memory in flight stays that of one batch
-        batches = self.plan_batches([len(ids) for ids in token_ids], batch_size, max(64 // workers, 8))
+        lengths = [len(ids) for ids in token_ids]
+        budget = batch_size * max(64 // workers, 8)
+        batches = plan_batches(lengths, batch_size, max_tokens=budget, max_rows=8 * batch_size)
         workers = min(workers, len(batches))
         prompt_length = self._prompt_length(prompt)
         out = torch.empty((len(texts), self.get_embedding_dimension()), dtype=torch.float32)
 
-        def encode_batch(rows: list[int]) -> None:
+        def encode_batch(rows: np.ndarray) -> None:
             with torch.inference_mode():
-                vectors = self._forward([token_ids[i] for i in rows], prompt_length)
-                out[torch.tensor(rows)] = vectors.cpu()  # batches hold disjoint rows
+                vectors = self._forward(token_ids, rows, prompt_length)
+                out[torch.from_numpy(rows)] = vectors.cpu()  # batches hold disjoint rows
                 del vectors
             if self.compact_memory and self.device.type == "cpu":
                 trim_heap()

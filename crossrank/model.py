@@ -11,7 +11,7 @@ import logging
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import torch
@@ -20,6 +20,7 @@ from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTok
 
 from crossrank.inference import activation as _activation
 from crossrank.inference import loading as _loading
+from crossrank.inference.batching import pad_batch
 from crossrank.inference.engine import ScoringEngine, TorchBackend
 from crossrank.inference.fusion import Fusion
 from crossrank.inference.loading import resolve_model_source
@@ -48,6 +49,13 @@ class CrossEncoder(nn.Module):
         activation_fn: applied to the logits in ``predict``; defaults to the one stored in the config,
             else Sigmoid for one label and Identity for several.
         trust_remote_code, revision, cache_dir, local_files_only: forwarded to ``transformers``.
+        backend: ``"torch"`` (default: the PyTorch weights) or ``"onnx"``: score with ONNX Runtime from the
+            folder's ONNX export (``crossrank export``); ``config.json`` and the tokenizer are read as for torch
+            (same activation and fusion), the PyTorch weights are not loaded, and the model cannot be trained.
+        file_name: ONNX only: which ONNX file, relative to the folder (e.g. ``onnx/model_quint8_avx2.onnx``);
+            default ``model.onnx`` at the root or in ``onnx/``.
+        provider: ONNX only: the ONNX Runtime execution provider (default ``CPUExecutionProvider``).
+        threads: ONNX only: intra-op threads of the ONNX Runtime session (default: ONNX Runtime's).
 
     Example:
         >>> model = CrossEncoder("path/to/reranker")  # doctest: +SKIP
@@ -65,6 +73,10 @@ class CrossEncoder(nn.Module):
         revision: str | None = None,
         cache_dir: str | None = None,
         local_files_only: bool = False,
+        backend: Literal["torch", "onnx"] = "torch",
+        file_name: str | None = None,
+        provider: str | None = None,
+        threads: int | None = None,
     ) -> None:
         super().__init__()
         source = resolve_model_source(model_name_or_path, local_files_only)
@@ -73,6 +85,11 @@ class CrossEncoder(nn.Module):
         with _loading.loading_errors(source):
             config = AutoConfig.from_pretrained(source, **hub_kwargs)
         _loading.check_architecture(config, source)
+        self.backend_name = check_backend(backend, file_name, provider, threads)
+        if backend == "onnx":
+            self._init_onnx(source, config, hub_kwargs, num_labels, max_length, activation_fn, (file_name, provider,
+                                                                                              threads))
+            return
         _loading.check_model_folder(source)
         has_head = any(a.endswith("ForSequenceClassification") for a in (config.architectures or []))
         if num_labels is None:
@@ -96,19 +113,56 @@ class CrossEncoder(nn.Module):
         self.activation_fn = activation_fn or _activation.from_config(self.config, source)
         self.to(_activation.default_device() if device is None else device)
 
+    def _init_onnx(self, source: str, config: Any, hub_kwargs: dict[str, Any], num_labels: int | None,
+                   max_length: int | None, activation_fn: Callable[[torch.Tensor], torch.Tensor] | None,
+                   onnx_args: tuple[str | None, str | None, int | None]) -> None:
+        """The ONNX Runtime path: config and tokenizer as for torch, the ONNX file instead of the weights."""
+        from crossrank.inference.onnx_backend import OnnxBackend, find_onnx_file
+
+        if not Path(source).is_dir():
+            raise FileNotFoundError(f"backend='onnx' needs a local folder; {source!r} is not one.")
+        if num_labels is not None and num_labels != config.num_labels:
+            raise ValueError(f"backend='onnx' scores with the exported head ({config.num_labels} labels); "
+                             f"num_labels={num_labels} cannot change it. Drop num_labels.")
+        file_name, provider, threads = onnx_args
+        self.backend = OnnxBackend(find_onnx_file(source, file_name), provider, threads)
+        object.__setattr__(self, "_onnx_config", config)
+        with _loading.loading_errors(source):
+            self.tokenizer = AutoTokenizer.from_pretrained(source, **hub_kwargs)
+        _loading.check_tokenizer(self.tokenizer, source)
+        self.trained_by: Any = None
+        self.model_card_data: ModelCardData | None = None
+        self.name_or_path = source
+        self.max_length = max_length if max_length is not None else self._default_max_length()
+        self.activation_fn = activation_fn or _activation.from_config(self.config, source)
+
     from_pretrained = classmethod(lambda cls, *args, **kwargs: cls(*args, **kwargs))
+
+    @property
+    def model(self) -> PreTrainedModel:
+        """The Hugging Face model (PyTorch backend only)."""
+        model = self._modules.get("model")
+        if model is None:
+            raise RuntimeError(
+                f"this CrossEncoder ({self.name_or_path!r}) runs on ONNX Runtime (backend='onnx') and has no "
+                "PyTorch weights to train, save or move; load the folder with backend='torch' for that."
+            )
+        return model  # type: ignore[return-value]
 
     # ----------------------------------------------------------------- properties
     @property
     def config(self) -> Any:
-        return self.model.config
+        onnx_config = self.__dict__.get("_onnx_config")
+        return onnx_config if onnx_config is not None else self.model.config
 
     @property
     def num_labels(self) -> int:
-        return int(self.model.config.num_labels)
+        return int(self.config.num_labels)
 
     @property
     def device(self) -> torch.device:
+        if self.backend_name == "onnx":
+            return torch.device("cpu")
         return next(self.model.parameters()).device
 
     @property
@@ -153,14 +207,18 @@ class CrossEncoder(nn.Module):
         return min(int(tok_limit), limit)
 
     # ----------------------------------------------------------------- scoring
-    def tokenize(self, pairs: Sequence[Pair], padding: bool = True) -> Any:
-        """Tokenize pairs with this model's tokenizer (truncation longest-first at ``max_length``)."""
-        queries = [p[0] for p in pairs]
-        docs = [p[1] for p in pairs]
-        return self.tokenizer(
-            queries, docs, padding=padding, truncation="longest_first", max_length=self.max_length,
-            return_tensors="pt" if padding else None,
-        )
+    def tokenize(self, pairs: Sequence[Pair], padding: bool = True) -> dict[str, Any]:
+        """Tokenize pairs as the engine does (truncation longest-first at ``max_length``).
+
+        With ``padding`` the features are int64 tensors right-padded to the longest pair (the engine's
+        :func:`~crossrank.inference.batching.pad_batch`), else lists of token ids.
+        """
+        engine = self.engine
+        encoded = engine.encode([(p[0], p[1]) for p in pairs])
+        if not padding:
+            return encoded.features
+        batch = pad_batch(encoded.features, np.arange(len(encoded)), engine.pad_id)
+        return {key: torch.from_numpy(value) for key, value in batch.items()}
 
     def forward(self, **features: torch.Tensor) -> torch.Tensor:
         """Raw logits (N, num_labels) for tokenized pairs."""
@@ -178,7 +236,8 @@ class CrossEncoder(nn.Module):
             raise ValueError(f"batch_size must be a positive integer; found {batch_size}.")
         if show_progress_bar is None:
             show_progress_bar = logger.getEffectiveLevel() <= logging.INFO and len(pair_list) > 10 * batch_size
-        self.model.eval()
+        if self.backend_name == "torch":
+            self.model.eval()
         return self.engine.logits(pair_list, batch_size, show_progress_bar=show_progress_bar)
 
     @torch.inference_mode()
@@ -250,7 +309,7 @@ class CrossEncoder(nn.Module):
         else:
             logits = self.logits(pairs, batch_size=batch_size, show_progress_bar=show_progress_bar)[:, 0]
             scores = fusion.apply(logits, first_stage_scores)
-            own = np.asarray(self.activation_fn(torch.from_numpy(logits)))
+            own = _activation.apply_activation(self.activation_fn, logits)
         order = np.argsort(-scores, kind="stable")[: top_k if top_k is not None else None]
         results = []
         for i in order:
@@ -293,6 +352,18 @@ class CrossEncoder(nn.Module):
         return push_folder(self.save_pretrained, repo_id, private=private, token=token, commit_message=commit_message)
 
     def __repr__(self) -> str:
+        where = f"backend='onnx', file_name={str(self.backend.path)!r}" if self.backend_name == "onnx" else (
+            f"device={str(self.device)!r}")
         return (f"CrossEncoder({self.name_or_path!r}, num_labels={self.num_labels}, "
-                f"max_length={self.max_length}, device={str(self.device)!r})")
+                f"max_length={self.max_length}, {where})")
+
+
+def check_backend(backend: str, file_name: str | None, provider: str | None, threads: int | None) -> str:
+    """Validate the backend choice; the ONNX-only options need ``backend='onnx'``."""
+    if backend not in ("torch", "onnx"):
+        raise ValueError(f"backend must be 'torch' or 'onnx'; found {backend!r}.")
+    if backend == "torch" and (file_name, provider, threads) != (None, None, None):
+        raise ValueError("file_name, provider and threads choose the ONNX file and its session; pass backend='onnx' "
+                         "with them.")
+    return backend
 

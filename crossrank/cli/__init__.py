@@ -84,7 +84,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     module = importlib.import_module(f"crossrank.cli.{args.command}")
     try:
         return int(module.run(args) or 0)
-    except (CLIError, ValueError, FileNotFoundError, ConnectionError, StorageError) as err:
+    except (CLIError, ValueError, FileNotFoundError, ConnectionError, StorageError, ImportError) as err:
         if args.verbose:
             raise
         print(f"crossrank {args.command}: error: {err}", file=sys.stderr)

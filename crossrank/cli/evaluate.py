@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from crossrank.cli.backend import add_backend_arguments, backend_kwargs
 from crossrank.evaluation._table import metrics_table
 from crossrank.pipeline.evaluate import EVALUATORS, EvaluateOptions, evaluate, write_metrics
 
@@ -18,6 +19,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", help="write the metrics as JSON to this file")
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--max-length", type=int, default=None)
+    add_backend_arguments(p)
     p.add_argument("--columns", help="comma-separated text columns to use: QUERY,DOCUMENT (default: by name)")
     p.add_argument("--label-column", help="gold label/score column (default: label|labels|score|scores)")
     p.add_argument("--at-k", type=int, default=10, help="cut-off for MRR and NDCG")
@@ -41,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
         from crossrank.storage.preflight import check_writable
 
         check_writable(Path(args.out).parent, what="folder of --out")
-    evaluator, metrics = evaluate(args.model, options, max_length=args.max_length)
+    evaluator, metrics = evaluate(args.model, options, max_length=args.max_length, **backend_kwargs(args))
     print(metrics_table(metrics))
     print(f"primary metric: {evaluator.primary_metric} = {metrics[evaluator.primary_metric]:.4f}")
     if args.out:

@@ -31,7 +31,8 @@ def add_parser(subparsers: Any) -> None:
     """Register ``mine`` and its options."""
     p = subparsers.add_parser("mine", help="mine hard negatives for (query, answer) pairs")
     p.add_argument("pairs", help="input pairs: .jsonl, .json, .csv, .tsv or .parquet")
-    p.add_argument("--out", required=True, help="output file: .jsonl, .json, .csv, .tsv or .parquet")
+    p.add_argument("--out", required=True,
+                   help="output file: .jsonl, .json, .csv, .tsv or .parquet (no suffix: a datasets folder)")
     p.add_argument("--label-column", help="keep only rows with label > 0 in this column, then drop it")
     p.add_argument("--quiet", action="store_true", help="do not log the statistics table")
     add_flags(p.add_argument_group("models and texts"), MineSources)
@@ -44,7 +45,8 @@ def run(args: argparse.Namespace) -> int:
     from crossrank.pipeline.mine import SOURCE_KEYS, mine_file
 
     try:
-        writable_suffix(Path(args.out))
+        if Path(args.out).suffix:  # no suffix: a saved datasets folder
+            writable_suffix(Path(args.out))
     except ValueError as err:
         raise CLIError(f"--out {args.out!r}: {err}") from None
     options = given_values(args, [name for name in MiningConfig.__dataclass_fields__ if name not in CLI_ONLY])

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from crossrank.cli import CLIError
+from crossrank.cli.backend import add_backend_arguments, backend_kwargs
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -19,6 +20,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--top-k", type=int, default=None, help="print only the best K")
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--max-length", type=int, default=None)
+    add_backend_arguments(p)
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
 
@@ -40,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
     from crossrank.pipeline.rank import rank_documents
 
     ranked = rank_documents(args.model, args.query, read_documents(args), top_k=args.top_k,
-                            batch_size=args.batch_size, max_length=args.max_length)
+                            batch_size=args.batch_size, max_length=args.max_length, **backend_kwargs(args))
     if args.json:
         print(json.dumps(ranked, ensure_ascii=False, indent=2))
         return 0

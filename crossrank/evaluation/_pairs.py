@@ -1,4 +1,8 @@
-"""Shared input checks for evaluators that score a list of text pairs against one target per pair."""
+"""What every evaluator shares: input checks of text pairs, and the one way it gets scores or raw logits.
+
+Scores come from ``model.predict`` and raw logits from ``model.logits`` (for a :class:`~crossrank.CrossEncoder`
+both run its scoring engine); each evaluator makes one such call over all its pairs.
+"""
 
 from __future__ import annotations
 
@@ -39,10 +43,39 @@ def check_pairs(evaluator: str, pairs: Sequence[Sequence[str]], targets: Sequenc
     return out
 
 
-def predict_all(model: Any, pairs: list, batch_size: int, show_progress_bar: bool | None) -> np.ndarray:
-    """Score every pair in one ``model.predict`` call and return the predictions as a float array."""
+def predict_all(model: Any, pairs: list, batch_size: int, show_progress_bar: bool | None,
+                one_label: bool = False) -> np.ndarray:
+    """Score every pair in one ``model.predict`` call; ``one_label``: a flat float64 array, one score a pair."""
+    if one_label and not pairs:
+        return np.zeros(0, dtype=np.float64)
     scores = model.predict(pairs, batch_size=batch_size, convert_to_numpy=True, show_progress_bar=show_progress_bar)
-    scores = np.asarray(scores)
+    scores = np.asarray(scores, dtype=np.float64) if one_label else np.asarray(scores)
+    if one_label and scores.size != len(pairs):
+        raise ValueError(
+            f"expected one score per pair ({len(pairs)} scores); the model returned shape {scores.shape}. "
+            "Reranking needs a model with one output label (num_labels=1)."
+        )
     if scores.shape[0] != len(pairs):
         raise ValueError(f"the model returned {scores.shape[0]} predictions for {len(pairs)} pairs.")
-    return scores
+    return scores.reshape(-1) if one_label else scores
+
+
+def logits_all(model: Any, pairs: list, batch_size: int, show_progress_bar: bool | None) -> np.ndarray:
+    """Raw logits of a one-label model for every pair in one ``model.logits`` call, flat float64."""
+    if not pairs:
+        return np.zeros(0, dtype=np.float64)
+    logits = np.asarray(model.logits(pairs, batch_size=batch_size, show_progress_bar=show_progress_bar),
+                        dtype=np.float64)
+    if logits.size != len(pairs):
+        raise ValueError(
+            f"expected one logit per pair ({len(pairs)}); the model returned shape {logits.shape}. "
+            "Fusion needs a model with one output label (num_labels=1)."
+        )
+    return logits.reshape(-1)
+
+
+def activate(model: Any, logits: np.ndarray) -> np.ndarray:
+    """The model's own activation applied to raw ``logits`` (what ``predict`` would have returned)."""
+    from crossrank.inference.activation import apply_activation
+
+    return apply_activation(getattr(model, "activation_fn", None), logits).reshape(-1)

@@ -16,15 +16,14 @@ import numpy as np
 
 from crossrank.data.beir import BEIRData, check_qrels, load_beir_folder, read_qrels
 from crossrank.evaluation._csv import append_csv_row
+from crossrank.evaluation._pairs import activate, logits_all, predict_all
 from crossrank.evaluation._table import format_table
 from crossrank.evaluation.base import Evaluator, epoch_text
 from crossrank.evaluation.reranking import (
     NdcgGains,
     RankingList,
     RerankingEvaluator,
-    activate,
     first_stage_metrics,
-    score_pairs,
 )
 from crossrank.inference.protocols import PairScorer, TextEncoder
 from crossrank.mining.search import search
@@ -239,11 +238,9 @@ class BEIREvaluator(Evaluator):
         all_pairs = [p for pairs in pair_lists for p in pairs]
         fusion = getattr(model, "fusion", None) if self.has_first_stage else None
         if fusion is None:
-            scores = logits = score_pairs(model, all_pairs, self.batch_size, self.show_progress_bar)
+            scores = logits = predict_all(model, all_pairs, self.batch_size, self.show_progress_bar, one_label=True)
         else:
-            from torch.nn import Identity
-
-            logits = score_pairs(model, all_pairs, self.batch_size, self.show_progress_bar, activation_fn=Identity())
+            logits = logits_all(model, all_pairs, self.batch_size, self.show_progress_bar)
             scores = activate(model, logits)
         results: dict[str, float] = {}
         per_metric: dict[str, list[float]] = {}

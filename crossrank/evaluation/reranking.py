@@ -15,6 +15,7 @@ import numpy as np
 
 from crossrank.evaluation import metrics as M
 from crossrank.evaluation._csv import append_csv_row
+from crossrank.evaluation._pairs import activate, logits_all, predict_all
 from crossrank.evaluation._table import format_table
 from crossrank.evaluation.base import Evaluator, epoch_text
 from crossrank.inference.protocols import PairScorer
@@ -179,23 +180,6 @@ def _first_stage_scores(sample: Mapping[str, Any], num_documents: int, index: in
     return scores
 
 
-def score_pairs(
-    model: Any, pairs: list[tuple[str, str]], batch_size: int, show_progress_bar: bool, **predict_kwargs: Any
-) -> np.ndarray:
-    """Score all pairs in one ``model.predict`` call and return a flat float array, one score per pair."""
-    if not pairs:
-        return np.zeros(0, dtype=np.float64)
-    scores = model.predict(pairs, batch_size=batch_size, convert_to_numpy=True, show_progress_bar=show_progress_bar,
-                           **predict_kwargs)
-    scores = np.asarray(scores, dtype=np.float64)
-    if scores.size != len(pairs):
-        raise ValueError(
-            f"expected one score per pair ({len(pairs)} scores); the model returned shape {scores.shape}. "
-            "Reranking needs a model with one output label (num_labels=1)."
-        )
-    return scores.reshape(-1)
-
-
 class RerankingEvaluator(Evaluator):
     """Rerank each query's documents with the model and report MAP, MRR@k and NDCG@k.
 
@@ -318,7 +302,7 @@ class RerankingEvaluator(Evaluator):
         logger.info("RerankingEvaluator: evaluating %s%s", self.name or "the samples", epoch_text(epoch, steps))
         fusion = getattr(model, "fusion", None) if self.has_first_stage else None
         if fusion is None:
-            scores = score_pairs(model, self.pairs(), self.batch_size, self.show_progress_bar)
+            scores = predict_all(model, self.pairs(), self.batch_size, self.show_progress_bar, one_label=True)
             return self.compute(scores, output_path, epoch, steps)
         logits = self._logits(model)
         metrics = self.compute(activate(model, logits), output_path, epoch, steps)
@@ -338,9 +322,7 @@ class RerankingEvaluator(Evaluator):
         return any(item.first_stage is not None for item in self.lists)
 
     def _logits(self, model: PairScorer) -> np.ndarray:
-        from torch import nn
-
-        return score_pairs(model, self.pairs(), self.batch_size, self.show_progress_bar, activation_fn=nn.Identity())
+        return logits_all(model, self.pairs(), self.batch_size, self.show_progress_bar)
 
     def tune_fusion(
         self, model: PairScorer, metric: str = "map", weights: Sequence[float] | None = None, normalize: str = "zscore",
@@ -449,17 +431,6 @@ class RerankingEvaluator(Evaluator):
         if self.ndcg_gains != "binary":
             config["ndcg_gains"] = self.ndcg_gains
         return config
-
-
-def activate(model: PairScorer, logits: np.ndarray) -> np.ndarray:
-    """The model's own activation applied to raw logits (what ``predict`` would have returned)."""
-    import torch
-
-    fn = getattr(model, "activation_fn", None)
-    if fn is None:
-        return logits
-    with torch.no_grad():
-        return np.asarray(fn(torch.as_tensor(logits)).double().numpy()).reshape(-1)
 
 
 def _metric_column(metric: str, at_k: int) -> int:

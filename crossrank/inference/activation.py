@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -98,3 +99,11 @@ def store_in_config(config: Any, fn: Callable[..., Any]) -> None:
     stored = dict(getattr(config, CONFIG_KEY, None) or {})
     stored["activation_fn"] = qualified_name(fn)
     setattr(config, CONFIG_KEY, stored)
+
+
+def apply_activation(fn: Callable[..., Any] | None, logits: np.ndarray) -> np.ndarray:
+    """``fn`` applied to float logits (what ``predict`` returns for them); None leaves them as they are."""
+    if fn is None:
+        return logits
+    with torch.no_grad():
+        return fn(torch.as_tensor(logits)).cpu().numpy().astype(logits.dtype, copy=False)

@@ -13,14 +13,16 @@ import numpy as np
 
 
 def plan_batches(lengths: Sequence[int] | np.ndarray, batch_size: int, max_tokens: int | None = None,
-                 max_rows: int | None = None) -> list[np.ndarray]:
-    """Positions into ``lengths`` grouped into length-sorted batches (longest first).
+                 max_rows: int | None = None, longest_first: bool = True) -> list[np.ndarray]:
+    """Positions into ``lengths`` grouped into length-sorted batches (longest first by default).
 
     Args:
         lengths: tokens of each input.
         batch_size: rows per batch when ``max_tokens`` is None.
         max_tokens: padded-token budget per batch (``rows * longest``); a batch always holds one row.
         max_rows: the most rows of a budgeted batch (default ``batch_size``).
+        longest_first: sort descending (a budgeted plan's first batch is then its largest, so memory peaks
+            at once); ``False`` sorts ascending (stable in both cases).
 
     Returns:
         int64 index arrays covering every position exactly once.
@@ -28,7 +30,7 @@ def plan_batches(lengths: Sequence[int] | np.ndarray, batch_size: int, max_token
     if batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer; found {batch_size}.")
     lengths = np.asarray(lengths, dtype=np.int64)
-    order = np.argsort(-lengths, kind="stable")
+    order = np.argsort(-lengths if longest_first else lengths, kind="stable")
     if max_tokens is None:
         return [order[s : s + batch_size] for s in range(0, len(order), batch_size)]
     if max_tokens < 1:
@@ -45,10 +47,11 @@ def plan_batches(lengths: Sequence[int] | np.ndarray, batch_size: int, max_token
 
 
 def pad_batch(features: Mapping[str, Sequence[Sequence[int]]], idx: Sequence[int] | np.ndarray,
-              pad_id: int) -> dict[str, np.ndarray]:
+              pad_id: int, with_mask: bool = False) -> dict[str, np.ndarray]:
     """Right-pad the token lists ``features[key][i]`` for ``i`` in ``idx`` into int64 arrays.
 
     ``input_ids`` are padded with ``pad_id``, every other feature (attention mask, token types) with 0.
+    With ``with_mask`` and no ``attention_mask`` among the features, one is built (1 on real tokens).
     """
     ids = features["input_ids"]
     width = max((len(ids[i]) for i in idx), default=0)
@@ -59,4 +62,7 @@ def pad_batch(features: Mapping[str, Sequence[Sequence[int]]], idx: Sequence[int
             seq = values[i]
             arr[row, : len(seq)] = seq
         batch[key] = arr
+    if with_mask and "attention_mask" not in batch:
+        lengths = np.fromiter((len(ids[i]) for i in idx), dtype=np.int64, count=len(idx))
+        batch["attention_mask"] = (np.arange(width)[None, :] < lengths[:, None]).astype(np.int64)
     return batch

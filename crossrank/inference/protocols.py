@@ -17,7 +17,8 @@ class PairScorer(Protocol):
     """Scores (query, document) pairs: ``predict(pairs, batch_size=..., ...)`` -> one score (or row) per pair.
 
     Evaluators call it with ``convert_to_numpy=True`` and ``show_progress_bar=...``; they read the optional
-    attributes ``activation_fn`` and ``fusion`` when present.
+    attributes ``activation_fn`` and ``fusion`` when present, and with a fusion they take raw logits from
+    ``logits(pairs, batch_size=..., show_progress_bar=...)`` (``(N, 1)``, no activation) instead.
     """
 
     def predict(self, pairs: list[tuple[str, str]], batch_size: int = 32, **kwargs: Any) -> Any: ...

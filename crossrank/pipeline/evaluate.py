@@ -121,8 +121,11 @@ def build_evaluator(options: EvaluateOptions, num_labels: int | None = None) -> 
     return ev.CorrelationEvaluator(pairs, labels, **common)
 
 
-def evaluate(model_path: str, options: EvaluateOptions, max_length: int | None = None) -> tuple[Any, dict[str, float]]:
+def evaluate(model_path: str, options: EvaluateOptions, max_length: int | None = None,
+             **model_kwargs: Any) -> tuple[Any, dict[str, float]]:
     """Build the evaluator (before loading the model, so data errors come first), load, evaluate.
+
+    ``model_kwargs`` go to ``CrossEncoder`` (e.g. ``backend="onnx", file_name=...``).
 
     Returns:
         ``(evaluator, metrics)``.
@@ -130,7 +133,7 @@ def evaluate(model_path: str, options: EvaluateOptions, max_length: int | None =
     from crossrank.model import CrossEncoder
 
     evaluator = build_evaluator(options)
-    model = CrossEncoder(model_path, max_length=max_length)
+    model = CrossEncoder(model_path, max_length=max_length, **model_kwargs)
     if options.evaluator == "classification":
         evaluator = build_evaluator(options, num_labels=model.num_labels)
     return evaluator, evaluator(model)

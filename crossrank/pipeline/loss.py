@@ -46,11 +46,16 @@ def loss_class(name: str) -> type[RerankLoss]:
     return cls
 
 
-def _parameter_hints(cls: type) -> dict[str, Any]:
-    """Constructor parameter -> type (``Any`` where the annotation cannot be resolved at run time)."""
+def _parameter_hints(cls: type) -> tuple[dict[str, Any], bool]:
+    """Named constructor parameter -> type (``Any`` where the annotation cannot be resolved at run time),
+    and whether the constructor also takes ``**kwargs`` (which it checks itself)."""
     namespace = vars(inspect.getmodule(cls))
     hints: dict[str, Any] = {}
+    extra = False
     for name, parameter in list(inspect.signature(cls.__init__).parameters.items())[2:]:  # self, model
+        if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
+            extra = extra or parameter.kind is parameter.VAR_KEYWORD
+            continue
         annotation = parameter.annotation
         if isinstance(annotation, str):
             try:
@@ -58,11 +63,15 @@ def _parameter_hints(cls: type) -> dict[str, Any]:
             except Exception:  # a TYPE_CHECKING-only name: leave the value as given
                 annotation = Any
         hints[name] = Any if annotation is inspect.Parameter.empty else annotation
-    return hints
+    return hints, extra
 
 
 def loss_spec(value: Any) -> LossSpec:
-    """Check a ``loss:`` section: a known loss name and options its constructor takes, values coerced."""
+    """Check a ``loss:`` section: a known loss name and options its constructor takes, values coerced.
+
+    Options a constructor takes through ``**kwargs`` are passed on as given (the loss checks them when it
+    is built), unless the name is a near miss of a named option (``pos_wieght``), which is refused here.
+    """
     if value is None:
         return LossSpec()
     spec = {"name": value} if isinstance(value, str) else value
@@ -70,8 +79,10 @@ def loss_spec(value: Any) -> LossSpec:
         raise OptionError(f"loss: expected a loss name or {{name: ..., option: value}}; found {value!r}.")
     options = dict(spec)
     name = str(options.pop("name", DEFAULT_LOSS))
-    hints = _parameter_hints(loss_class(name))
+    hints, extra = _parameter_hints(loss_class(name))
     for key, option in options.items():
+        if key not in hints and extra and not difflib.get_close_matches(key, list(hints), n=1, cutoff=0.8):
+            continue
         if key not in hints:
             close = difflib.get_close_matches(key, list(hints), n=1)
             hint = f" Did you mean {close[0]!r}?" if close else ""

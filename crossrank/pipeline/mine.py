@@ -94,7 +94,9 @@ def run_mining(spec: MineSpec, dataset: Dataset) -> Dataset:
 
     sources = spec.sources
     assert sources.model is not None
-    embedder = Embedder(resolve_model_source(sources.model), device=sources.device)
+    # the pipeline runs crossrank's commands, which own their process: heap trimming and concurrent CPU batches
+    embedder = Embedder(resolve_model_source(sources.model), device=sources.device, compact_memory=True,
+                        cpu_workers=None)
     cross_encoder = None
     if sources.cross_encoder:
         from crossrank.model import CrossEncoder
@@ -162,7 +164,8 @@ def mine_file(pairs: str | Path, out: str | Path, sources: dict[str, Any], optio
     from crossrank.inference.loading import resolve_model_source
     from crossrank.storage.preflight import check_writable
 
-    writable_suffix(Path(out))
+    if Path(out).suffix:  # no suffix: a saved datasets folder
+        writable_suffix(Path(out))
     check_writable(Path(out).parent, what="folder of --out")
     if not sources.get("model"):
         raise ValueError("mining needs an embedding model: pass --model FOLDER (or package:NAME).")

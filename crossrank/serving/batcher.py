@@ -1,9 +1,10 @@
 """Dynamic batching: one inference thread scores the pairs of all concurrent requests in shared batches.
 
 Requests hand in their encoded pairs (``ScoringEngine.encode``). The worker works in rounds: each
-round takes the next chunk (``chunk_size`` pairs, longest first) of every request waiting, in arrival
-order, merges them, lets ``engine.plan`` cut the merged pairs into length-sorted batches under the
-token budget, and runs them with ``engine.run``. A request is answered as soon as its last pair is
+round takes every request waiting, in arrival order: a request of at most ``batch_size`` pairs whole,
+a larger one by its next chunk (``chunk_size`` pairs, longest first); it merges them, lets
+``engine.plan`` cut the merged pairs into length-sorted batches under the token budget, and runs them
+with ``engine.run``. A request is answered as soon as its last pair is
 scored. A 1,000-document request thus advances one chunk per round while a 10-document request that
 arrives meanwhile is done in the next round, instead of waiting behind the whole large request.
 
@@ -145,12 +146,13 @@ class DynamicBatcher:
             self._cond.wait(left)
 
     def _take_round(self) -> list[tuple[_Job, np.ndarray]]:
-        """Called with the lock held: the next chunk of every live request; finished ones leave the queue."""
+        """Called with the lock held: every live request (a large one by a chunk); finished ones leave."""
         parts = []
         for job in self._jobs:
             if job.future.cancelled():
                 continue
-            rows = job.order[job.cursor: job.cursor + self.chunk_size]
+            take = len(job.order) if len(job.order) <= self.batch_size else self.chunk_size
+            rows = job.order[job.cursor: job.cursor + take]
             job.cursor += len(rows)
             parts.append((job, rows))
         self._jobs = [job for job in self._jobs if job.pending() and not job.future.cancelled()]

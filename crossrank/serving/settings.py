@@ -21,11 +21,11 @@ class ServerSettings:
         api_key: When set, every route but ``/health`` needs ``Authorization: Bearer <api_key>``.
         max_batch_tokens: Padded tokens (pairs × longest pair) allowed in one forward pass.
         batch_size: Pairs allowed in one forward pass (the same knob as ``predict(batch_size=...)``).
-        chunk_size: Pairs a request contributes to one scheduling round; a request with more documents
-            is served over several rounds, interleaved with the other requests waiting. Small chunks keep a
-            short request from waiting behind a long one (it waits for at most the running round); a
-            request alone runs in batches of this size, so raise it when large requests come one at a time
-            and the latency of small ones matters less. Concurrent requests still share full batches.
+        chunk_size: A request of more than ``batch_size`` pairs is served ``chunk_size`` pairs a scheduling
+            round, interleaved with the other requests waiting (smaller ones go whole into the next round).
+            Small chunks keep a short request from waiting behind a long one (it waits for at most the
+            running round); a large request alone runs in batches of this size, so raise it when large
+            requests come one at a time and the latency of short ones matters less.
         max_wait_ms: How long an idle worker waits for more requests before it starts a round.
         max_client_batch_size: Most documents one request may send (413 above it).
         max_concurrent_requests: Requests admitted at once, queued or running (429 above it).

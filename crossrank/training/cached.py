@@ -34,6 +34,8 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from crossrank.inference.batching import plan_batches
+
 
 @dataclass(frozen=True)
 class RngState:
@@ -67,7 +69,8 @@ def length_plan(features: dict[str, Tensor], piece_size: int | None, max_pieces:
                 min_piece: int = 2, sort: bool = True) -> list[Tensor]:
     """Row indices of each forward pass: pairs sorted by token count, cut into pieces.
 
-    ``piece_size`` pairs per piece (chunked scoring); otherwise up to ``max_pieces`` contiguous pieces of
+    ``piece_size`` pairs per piece (chunked scoring, planned by
+    :func:`crossrank.inference.batching.plan_batches`); otherwise up to ``max_pieces`` contiguous pieces of
     the sorted pairs, cut where they save the most padding (:func:`padding_cuts`, each cut must save at
     least ``min_piece`` rows' worth of the longest length). Sorting lets each piece be padded only to its
     own longest pair; ``sort=False`` keeps the input order (left-padded tokenizers).
@@ -80,7 +83,10 @@ def length_plan(features: dict[str, Tensor], piece_size: int | None, max_pieces:
         lengths = mask.sum(dim=1).cpu()
         order = torch.argsort(lengths, stable=True)
     if piece_size is not None:
-        return list(torch.split(order, piece_size))
+        if lengths is None:
+            return list(torch.split(order, piece_size))
+        # fixed-size chunks are the scoring engine's length-sorted batches (the one batch planner), shortest first
+        return [torch.from_numpy(rows) for rows in plan_batches(lengths.numpy(), piece_size, longest_first=False)]
     if lengths is None or max_pieces <= 1:
         pieces = max(1, min(max_pieces, n // max(min_piece, 1)))
         return list(torch.split(order, -(-n // pieces)))

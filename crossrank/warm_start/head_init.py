@@ -73,35 +73,68 @@ def dropout_ridge(model: Any) -> float:
     return rate / (1.0 - rate)
 
 
-def fit_head(model: Any, dataset: Any, max_length: int, ridge: float | None = None,
-             batch_size: int = 32) -> dict[str, float]:
-    """Set the output layer of ``model`` to the ridge fit of the lists' labels; returns fit statistics.
+RIDGE_GRID = (1.0, 4.0, 16.0, 64.0, 256.0)
+"""Multiples of the dropout-equivalent penalty tried by the two-fold check."""
+
+
+def _solve(x: np.ndarray, y: np.ndarray, penalty: float) -> np.ndarray:
+    return np.linalg.solve(x.T @ x + penalty * np.eye(x.shape[1]), x.T @ y)
+
+
+def _r2(x: np.ndarray, y: np.ndarray, weight: np.ndarray) -> float:
+    residual = y - x @ weight
+    return 1.0 - float(residual @ residual) / max(float(y @ y), 1e-12)
+
+
+def choose_penalty(x: np.ndarray, y: np.ndarray, groups: np.ndarray, base: float) -> tuple[float, float]:
+    """The penalty (``base`` times a :data:`RIDGE_GRID` value) with the best two-fold held-out R², and that R².
+
+    The folds split whole lists (even and odd list ids), so the check measures the order of unseen lists.
+    """
+    fold = (groups % 2).astype(bool)
+    best = (base * RIDGE_GRID[-1], float("-inf"))
+    for factor in RIDGE_GRID:
+        penalty = base * factor
+        scores = [_r2(x[test], y[test], _solve(x[~test], y[~test], penalty * (~test).mean()))
+                  for test in (fold, ~fold) if test.any() and (~test).any()]
+        r2 = float(np.mean(scores)) if scores else float("-inf")
+        if r2 > best[1]:
+            best = (penalty, r2)
+    return best
+
+
+def fit_head(model: Any, dataset: Any, max_length: int, batch_size: int = 32) -> dict[str, float]:
+    """Set the output layer of ``model`` to a ridge fit of the lists' labels when it predicts unseen lists.
+
+    Features are centred within each list and scaled by their root mean square (dropout of rate p on a
+    feature adds noise of variance ``p / (1 - p) * x**2`` while training, so on scaled features the
+    dropout-equivalent penalty is the same for all). The penalty is chosen by a two-fold check over whole
+    lists, from the dropout-equivalent one upwards; when no penalty gives a positive held-out R², the head
+    is left as it was.
 
     Args:
         model: The :class:`crossrank.CrossEncoder` (one output label).
         dataset: (query, [documents], [labels]) lists; the labels are the targets (teacher z-scores).
         max_length: Token limit of the pairs.
-        ridge: per-feature L2 penalty, times the feature's raw sum of squares; None: :func:`dropout_ridge`.
-            Dropout of rate p on a feature adds noise of variance ``p / (1 - p) * x**2`` while training, so
-            this penalty keeps the fitted head from amplifying that noise (a feature that varies little
-            within lists but is large gets a small weight).
         batch_size: Pairs per forward pass.
 
     Returns:
-        ``{"pairs", "r2"}``: how many pairs the fit used and its within-list R² on them.
+        ``{"pairs", "heldout_r2", "r2", "applied"}``: pairs used, the two-fold held-out R² of the chosen penalty,
+        the in-sample R² of the final fit, and 1.0 when the head was set (0.0 when left alone).
     """
     features, groups = _features(model, dataset, max_length, batch_size)
     label = [c for c in dataset.column_names if c in ("label", "labels", "score", "scores")][0]
     targets = np.concatenate([np.asarray(v, dtype=np.float64) for v in dataset[label]])
-    x, y = _centered(features, groups), _centered(targets[:, None], groups)[:, 0]
-    scale = dropout_ridge(model) if ridge is None else ridge
-    penalty = scale * (features**2).sum(axis=0) + 1e-9
-    weight = np.linalg.solve(x.T @ x + np.diag(penalty), x.T @ y)
-    residual = y - x @ weight
+    rms = np.sqrt((features**2).mean(axis=0)) + 1e-6
+    x, y = _centered(features, groups) / rms, _centered(targets[:, None], groups)[:, 0]
+    penalty, heldout = choose_penalty(x, y, groups, dropout_ridge(model) * len(x))
+    stats = {"pairs": float(len(y)), "heldout_r2": heldout, "r2": 0.0, "applied": 0.0}
+    if not heldout > 0.0:
+        return stats
+    beta = _solve(x, y, penalty)
     layer = output_layer(model.model)
     with torch.no_grad():
-        layer.weight.copy_(torch.as_tensor(weight, dtype=layer.weight.dtype).view_as(layer.weight))
+        layer.weight.copy_(torch.as_tensor(beta / rms, dtype=layer.weight.dtype).view_as(layer.weight))
         if layer.bias is not None:
             layer.bias.zero_()
-    r2 = 1.0 - float(residual @ residual) / max(float(y @ y), 1e-12)
-    return {"pairs": float(len(y)), "r2": r2}
+    return {**stats, "r2": _r2(x, y, beta), "applied": 1.0}

@@ -77,8 +77,10 @@ class WarmStartReport:
                  f"steps in {self.train_seconds / 60:.1f} min" + (" (time budget reached)"
                                                                  if self.stopped_by_budget else "")]
         if self.head_fit is not None:
-            lines.append(f"  head fitted to the teacher on {int(self.head_fit['pairs'])} pairs "
-                         f"(within-list R² {self.head_fit['r2']:.3f})")
+            fit = self.head_fit
+            done = "set" if fit["applied"] else "left as it was (no penalty predicted unseen lists)"
+            lines.append(f"  head fit to the teacher on {int(fit['pairs'])} pairs: {done}; held-out R² "
+                         f"{fit['heldout_r2']:.3f}")
         if self.heldout_loss_before is not None and self.heldout_loss_after is not None:
             lines.append(f"  distillation loss on held-out lists: {self.heldout_loss_before:.4f} -> "
                          f"{self.heldout_loss_after:.4f}")

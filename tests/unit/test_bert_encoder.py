@@ -38,7 +38,7 @@ def test_auto_prefers_light_and_falls_back(tiny_bert: Path) -> None:
         Embedder(tiny_bert, backend="light")
     with pytest.raises(ValueError) as info:
         Embedder(tiny_bert, backend="fast")  # type: ignore[arg-type]
-    assert str(info.value) == "backend must be 'auto', 'light' or 'transformers'; got 'fast'."
+    assert str(info.value) == "backend must be 'auto', 'light', 'transformers' or 'onnx'; got 'fast'."
 
 
 def test_unsupported_configs_are_refused(tiny_bert: Path, tmp_path: Path) -> None:

@@ -63,8 +63,12 @@ def test_encode_is_order_preserving_and_batch_independent(tiny_bert: Path) -> No
 
 
 def test_plan_batches_budget() -> None:
-    assert Embedder.plan_batches([10, 40, 20, 5], batch_size=1, tokens_per_text=40) == [[1], [2, 0], [3]]
-    assert Embedder.plan_batches([], batch_size=4) == []
+    # the Embedder plans with the one batch planner: a budget of batch_size * 40 tokens, at most 8 * batch_size rows
+    from crossrank.inference.batching import plan_batches
+
+    plan = plan_batches([10, 40, 20, 5], batch_size=1, max_tokens=40, max_rows=8)
+    assert [b.tolist() for b in plan] == [[1], [2, 0], [3]]
+    assert plan_batches([], batch_size=4, max_tokens=256) == []
 
 
 def test_prompts_and_cache(tiny_bert: Path, tmp_path: Path) -> None:

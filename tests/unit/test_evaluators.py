@@ -235,9 +235,8 @@ class FusedLengthModel(LengthModel):
         super().__init__()
         self.fusion = Fusion(weight)
 
-    def predict(self, pairs: list[Any], **kwargs: Any) -> np.ndarray:
-        kwargs.pop("activation_fn", None)
-        return super().predict(pairs, **kwargs)
+    def logits(self, pairs: list[Any], **kwargs: Any) -> np.ndarray:
+        return self.predict(pairs, **kwargs)[:, None]
 
 
 def test_beir_fusion_with_scored_run(tmp_path: Path) -> None:

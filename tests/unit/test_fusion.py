@@ -69,12 +69,15 @@ class TableModel:
     activation_fn = torch.nn.Sigmoid()
 
     def __init__(self, logits: dict[str, float], fusion: Fusion | None = None) -> None:
-        self.logits, self.fusion = logits, fusion
+        self.table, self.fusion = logits, fusion
+
+    def logits(self, pairs: list, batch_size: int = 32, show_progress_bar: bool = False) -> np.ndarray:
+        return np.array([[self.table[doc]] for _, doc in pairs], dtype=np.float64)
 
     def predict(self, pairs: list, batch_size: int = 32, convert_to_numpy: bool = True,
-                show_progress_bar: bool = False, activation_fn: torch.nn.Module | None = None) -> np.ndarray:
-        raw = torch.tensor([self.logits[doc] for _, doc in pairs], dtype=torch.float64)
-        return (activation_fn or self.activation_fn)(raw).numpy()
+                show_progress_bar: bool = False) -> np.ndarray:
+        raw = torch.from_numpy(self.logits(pairs)[:, 0])
+        return self.activation_fn(raw).numpy()
 
 
 SAMPLES = [

@@ -272,7 +272,7 @@ def test_residual_loss_is_the_base_loss_of_shifted_scores(tiny_bert: Path) -> No
         loss.build_grid([data[0]], ["query", "documents"], "labels")
 
 
-def test_head_fit_starts_the_output_layer_towards_the_teacher(tiny_bert: Path) -> None:
+def test_head_fit_is_applied_only_when_it_predicts_unseen_lists(tiny_bert: Path) -> None:
     from crossrank.losses import ListNetLoss
     from crossrank.warm_start.head_init import dropout_ridge, fit_head, output_layer
 
@@ -281,10 +281,19 @@ def test_head_fit_starts_the_output_layer_towards_the_teacher(tiny_bert: Path) -
     teacher.index(CORPUS)
     queries = [q.text for q in make_pseudo_queries(CORPUS, 12, seed=0, min_words=3, max_words=5)]
     data = lists_to_dataset(build_teacher_lists(queries, teacher, 3, 2, 8, 0), CORPUS, 2.0)
+    untouched = model.model.classifier.weight.detach().clone()
+    fresh = fit_head(model, data, 48)  # a random tiny encoder: its features carry no order
+    assert fresh["applied"] == 0.0 and fresh["heldout_r2"] <= 0.0 and fresh["pairs"] == 60
+    assert torch.equal(model.model.classifier.weight, untouched)
+    config = WarmStartConfig(num_lists=24, min_words=3, max_words=5, top_k=3, sampled=2, depth=8, epochs=20,
+                             batch_size=4, learning_rate=5e-3, head_learning_rate=1e-2, max_length=48, seed=0,
+                             head_init=False)
+    warm_start(model, [], CORPUS, teacher=teacher, config=config, heldout_lists=0)
+    torch.nn.init.normal_(model.model.classifier.weight, std=0.02)
     loss = ListNetLoss(model)
     before = mean_loss(model, loss, data, 48)
-    stats = fit_head(model, data, 48)
-    assert stats["pairs"] == 60 and 0.0 < stats["r2"] <= 1.0
+    trained = fit_head(model, data, 48)  # trained features: the fit predicts held-out lists
+    assert trained["applied"] == 1.0 and trained["heldout_r2"] > 0.0 and 0.0 < trained["r2"] <= 1.0
     assert mean_loss(model, loss, data, 48) < before
     assert output_layer(model.model) is model.model.classifier and float(model.model.classifier.bias) == 0.0
     assert dropout_ridge(model) == pytest.approx(0.1 / 0.9)
