@@ -70,6 +70,10 @@ def main() -> None:
     from crossrank.fit.runner import fit_run
 
     out = Path(args.out or f"/tmp/bench-fit-{args.dataset}")
+    if out.exists() and not args.resume:
+        import shutil
+
+        shutil.rmtree(out)  # the benchmark measures a whole run from scratch
     argv = fit_arguments(args.dataset, out, args.time_budget, extra + (["--resume"] if args.resume else []))
     command = "crossrank " + " ".join(argv)
     start = time.monotonic()
