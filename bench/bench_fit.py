@@ -64,19 +64,30 @@ def main() -> None:
     parser.add_argument("--out", default=None, help="fit's output folder (default /tmp/bench-fit-DATASET)")
     parser.add_argument("--resume", action="store_true")
     args, extra = parser.parse_known_args()
-    from crossrank.cli import main as cli
+    from crossrank.cli import build_parser
+    from crossrank.cli.fit import config_from_args
     from crossrank.fit.config import parse_duration
+    from crossrank.fit.runner import fit_run
 
     out = Path(args.out or f"/tmp/bench-fit-{args.dataset}")
+    if out.exists() and not args.resume:
+        import shutil
+
+        shutil.rmtree(out)  # the benchmark measures a whole run from scratch
     argv = fit_arguments(args.dataset, out, args.time_budget, extra + (["--resume"] if args.resume else []))
-    start = time.monotonic()
-    status = cli(argv)
-    wall = time.monotonic() - start
-    if status:
-        raise SystemExit(status)
     command = "crossrank " + " ".join(argv)
-    text = table(json.loads((out / "results.json").read_text()), command, wall, parse_duration(args.time_budget))
+    start = time.monotonic()
     RESULTS.mkdir(parents=True, exist_ok=True)
+    try:
+        fit_run(config_from_args(build_parser().parse_args(argv)))
+    except ValueError as err:  # fit refused the run (e.g. the budget): record what it measured
+        text = (f"Command: `{command}`\n\nMachine: {machine()}; date {date.today().isoformat()}.\n\n"
+                f"fit refused after {time.monotonic() - start:.0f} s: {err}\n")
+        (RESULTS / f"fit-{args.dataset}.md").write_text(f"# crossrank fit on {args.dataset}\n\n{text}")
+        print(text)
+        raise SystemExit(2) from None
+    wall = time.monotonic() - start
+    text = table(json.loads((out / "results.json").read_text()), command, wall, parse_duration(args.time_budget))
     (RESULTS / f"fit-{args.dataset}.md").write_text(f"# crossrank fit on {args.dataset}\n\n{text}\n")
     print(text)
 

@@ -17,7 +17,11 @@ def export_available() -> bool:
 
 def export_model(model_dir: Path, work: Path, kind: str) -> dict[str, Any]:
     """Export ``model_dir`` into ``work/onnx`` (the model folder plus its ``onnx/`` files); returns what was
-    written and the parity gate's numbers, or why nothing was (no exporter, or the gate refused a file)."""
+    written and the parity gate's numbers, or why nothing was (no exporter, or the gate refused the files).
+
+    ``int8`` writes the fp32 graph and the int8 file for this CPU; when the gate refuses the int8 file, the
+    fp32 export alone is tried and the refusal is recorded.
+    """
     if kind == "none":
         return {"skipped": "--export none"}
     if not export_available():
@@ -25,11 +29,16 @@ def export_model(model_dir: Path, work: Path, kind: str) -> dict[str, Any]:
                            "result"}
     from crossrank.export.api import ExportRefused, export_onnx
 
-    try:
-        result = export_onnx(str(model_dir), work / "onnx", quantize="auto" if kind == "int8" else None)
-    except ExportRefused as err:
-        return {"skipped": f"the parity gate refused the export ({err})"}
-    return {"files": list(result.files), "reports": _plain(result.reports), "kind": kind}
+    refused = None
+    for quantize in (["auto", None] if kind == "int8" else [None]):
+        try:
+            result = export_onnx(str(model_dir), work / "onnx", quantize=quantize)
+        except ExportRefused as err:
+            refused = refused or str(err)
+            continue
+        payload = {"files": list(result.files), "reports": _plain(result.reports), "kind": kind}
+        return {**payload, "int8_refused": refused} if refused else payload
+    return {"skipped": f"the parity gate refused the export ({refused})"}
 
 
 def _plain(value: Any) -> Any:
@@ -48,4 +57,5 @@ def _plain(value: Any) -> Any:
 def summary(payload: dict[str, Any]) -> str:
     if "skipped" in payload:
         return f"skipped: {payload['skipped']}"
-    return f"{payload['kind']} ONNX through the parity gate: {', '.join(payload['files'])}"
+    refused = f"; int8 refused by the parity gate ({payload['int8_refused']})" if payload.get("int8_refused") else ""
+    return f"ONNX through the parity gate: {', '.join(payload['files'])}{refused}"

@@ -140,3 +140,13 @@ def test_budget_too_small_fails_before_retrieval(finished: dict, tmp_path: Path)
     assert message.startswith("the time budget of 0.0 min is too small for one epoch: 324 training pairs take ")
     assert "the minimum measured here is" in message and "Pass --time-budget" in message
     assert not list(out.glob("stages/[0-9]*-first_stage"))
+
+
+def test_export_stage_writes_onnx_through_the_parity_gate(finished: dict, tmp_path: Path) -> None:
+    pytest.importorskip("onnxruntime")
+    from crossrank.fit.export import export_model, summary
+
+    payload = export_model(finished["out"] / "model", tmp_path, "fp32")
+    assert payload["files"] == ["onnx/model.onnx"] and (tmp_path / "onnx" / "onnx" / "model.onnx").is_file()
+    assert summary(payload) == "ONNX through the parity gate: onnx/model.onnx"
+    assert export_model(finished["out"] / "model", tmp_path, "none") == {"skipped": "--export none"}
