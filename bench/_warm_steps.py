@@ -123,15 +123,19 @@ def warm_row(data: WarmData, args: argparse.Namespace) -> Iterator[tuple[str, di
     config = WarmStartConfig(
         teacher=args.teacher, hybrid_weight=args.hybrid_weight, num_lists=args.warm_lists, top_k=args.warm_top_k,
         sampled=args.warm_sampled, loss=args.warm_loss, target_scale=args.warm_scale, learning_rate=args.warm_lr,
-        head_learning_rate=args.warm_head_lr or None, epochs=args.warm_epochs, max_length=args.max_length,
+        head_learning_rate=args.warm_head_lr or None, head_init=args.warm_head_init, epochs=args.warm_epochs,
+        max_length=args.max_length,
         budget_s=args.warm_budget_s, seed=args.seed)
     teacher = teachers(args, data.corpus)[args.teacher]
     report = warm_start(model, data.queries, data.corpus, teacher=teacher, config=config)
     model.save_pretrained(model_dir(args, args.warm_tag))
-    how = (f"{report.summary().splitlines()[0]}; held-out distillation loss {report.heldout_loss_before:.4f} -> "
+    lines = report.summary().splitlines()
+    head = f"; {lines[1].strip()}" if args.warm_head_init else ""
+    how = (f"{lines[0]}{head}; held-out distillation loss {report.heldout_loss_before:.4f} -> "
            f"{report.heldout_loss_after:.4f}; {args.warm_loss}, target_scale {args.warm_scale:g}, top {args.warm_top_k}"
            f" + {args.warm_sampled} sampled of the teacher's top 100, lr {args.warm_lr:g} (head "
-           f"{args.warm_head_lr:g}), batch 8, max_length {args.max_length}; no label used.")
+           f"{args.warm_head_lr:g}), warm-up 0.1 and linear decay over the budget, batch 8, max_length "
+           f"{args.max_length}; no label used.")
     yield args.warm_tag, model_row(model, data, args, args.warm_tag, f"warm start only ({args.teacher} teacher, "
                                    "no labels)", how, report.train_seconds / 60)
 

@@ -31,6 +31,8 @@ import _warm_steps as steps  # noqa: E402
 from _common import quiet  # noqa: E402
 from _train_helpers import command, save, set_threads  # noqa: E402
 
+from crossrank.warm_start.config import WarmStartConfig  # noqa: E402
+
 STEPS = ("first-stage", "recipe", "warm", "warm-ft")
 
 
@@ -52,13 +54,14 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     # warm start (WarmStartConfig fields)
     p.add_argument("--teacher", choices=["embedder", "bm25", "hybrid"], default="hybrid")
     p.add_argument("--hybrid-weight", type=float, default=0.5)
-    p.add_argument("--warm-lists", type=int, default=2000)
-    p.add_argument("--warm-top-k", type=int, default=8)
-    p.add_argument("--warm-sampled", type=int, default=8)
-    p.add_argument("--warm-scale", type=float, default=2.0, help="target_scale")
+    p.add_argument("--warm-lists", type=int, default=WarmStartConfig.num_lists)
+    p.add_argument("--warm-top-k", type=int, default=WarmStartConfig.top_k)
+    p.add_argument("--warm-sampled", type=int, default=WarmStartConfig.sampled)
+    p.add_argument("--warm-scale", type=float, default=WarmStartConfig.target_scale, help="target_scale")
     p.add_argument("--warm-loss", choices=["listnet", "margin_mse"], default="listnet")
-    p.add_argument("--warm-lr", type=float, default=5e-5)
-    p.add_argument("--warm-head-lr", type=float, default=1e-3)
+    p.add_argument("--warm-lr", type=float, default=WarmStartConfig.learning_rate)
+    p.add_argument("--warm-head-lr", type=float, default=WarmStartConfig.head_learning_rate)
+    p.add_argument("--warm-head-init", action="store_true", help="ridge fit of the head first (head_init)")
     p.add_argument("--warm-epochs", type=float, default=1.0)
     p.add_argument("--warm-budget-s", type=float, default=None)
     p.add_argument("--warm-tag", default="warm", help="name of the warm-start row/cache (variants)")

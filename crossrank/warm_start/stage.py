@@ -203,15 +203,18 @@ def planned_steps(rows: int, config: WarmStartConfig) -> int:
 
 
 def training_arguments(config: WarmStartConfig, output_dir: str, total: int, use_cpu: bool) -> Any:
-    """The crossrank TrainingArguments of the warm start: no checkpoints, no evaluation, head LR mapping."""
+    """The crossrank TrainingArguments of the warm start: no checkpoints, no evaluation, head LR mapping.
+
+    The rate is constant here; :class:`~crossrank.warm_start.budget.BudgetSchedule` shapes it.
+    """
     from crossrank import TrainingArguments
 
     mapping = None if config.head_learning_rate is None else {HEAD_PATTERN: config.head_learning_rate}
     return TrainingArguments(
         output_dir=output_dir, num_train_epochs=config.epochs, max_steps=total,
         per_device_train_batch_size=config.batch_size, learning_rate=config.learning_rate,
-        learning_rate_mapping=mapping, warmup_steps=int(config.warmup_ratio * total),
-        weight_decay=config.weight_decay, lr_scheduler_type="linear", save_strategy="no",
+        learning_rate_mapping=mapping,
+        weight_decay=config.weight_decay, lr_scheduler_type="constant", save_strategy="no",
         logging_steps=max(1, total // 20), use_cpu=use_cpu, seed=config.seed, data_seed=config.seed,
         disable_tqdm=True, dataloader_pin_memory=False, mini_batch_size=config.mini_batch_size,
     )
@@ -220,10 +223,10 @@ def training_arguments(config: WarmStartConfig, output_dir: str, total: int, use
 def _train(model: Any, loss: Any, train: Any, config: WarmStartConfig) -> tuple[int, int, bool, float]:
     """Run the Trainer; returns (steps done, steps planned, stopped by the budget, seconds)."""
     from crossrank import Trainer
-    from crossrank.warm_start.budget import TimeBudget
+    from crossrank.warm_start.budget import BudgetSchedule
 
     total = planned_steps(len(train), config)
-    budget = TimeBudget(config.budget_s)
+    budget = BudgetSchedule(config.budget_s, config.warmup_ratio)
     saved_length = model.max_length
     model.max_length = min(config.max_length, saved_length)
     start = time.monotonic()

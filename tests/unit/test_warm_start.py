@@ -297,3 +297,20 @@ def test_head_fit_is_applied_only_when_it_predicts_unseen_lists(tiny_bert: Path)
     assert mean_loss(model, loss, data, 48) < before
     assert output_layer(model.model) is model.model.classifier and float(model.model.classifier.bias) == 0.0
     assert dropout_ridge(model) == pytest.approx(0.1 / 0.9)
+
+
+def test_budget_schedule_warms_up_decays_and_follows_the_slower_clock() -> None:
+    from types import SimpleNamespace
+
+    from crossrank.warm_start.budget import BudgetSchedule
+
+    schedule = BudgetSchedule(None, warmup_ratio=0.1)
+    assert schedule.factor(0.05) == pytest.approx(0.51) and schedule.factor(0.1) == pytest.approx(1.0)
+    assert schedule.factor(0.55) == pytest.approx(0.5) and schedule.factor(1.0) == 0.0
+    assert schedule.progress(SimpleNamespace(global_step=25, max_steps=100)) == 0.25
+    optimizer = SimpleNamespace(param_groups=[{"lr": 1e-3}, {"lr": 5e-5}])
+    schedule.on_step_begin(None, SimpleNamespace(global_step=55, max_steps=100), None, optimizer=optimizer)
+    assert [g["lr"] for g in optimizer.param_groups] == pytest.approx([5e-4, 2.5e-5])
+    timed = BudgetSchedule(10.0, warmup_ratio=0.1)
+    timed.started -= 8.0  # 80% of the budget spent at step 10 of 100: time leads
+    assert timed.progress(SimpleNamespace(global_step=10, max_steps=100)) == pytest.approx(0.8, abs=0.01)
