@@ -26,6 +26,7 @@ EVALS = 5
 WARM_SHARE = 0.3
 WARM_LIST = 16  # documents per warm-start list (the teacher's top 8 + 8 sampled)
 WARM_SCORED_LISTS = 2 * 16 + 32  # lists the warm start scores without training: held-out loss twice, head fit
+WARM_MIN_LISTS = 200  # fewer warm-start lists than this cost their fixed overhead and teach nothing
 EXPORT_SECONDS = 90.0
 SCORING_SHARE = 0.2  # of the budget, for the final dev and test scoring
 EVAL_SHARE = 0.12  # of the budget, for the dev evaluations during training
@@ -119,51 +120,67 @@ def training_units(loss: str, lists: int, group: float, batch_pairs: int) -> tup
     return max(1, int(batch_pairs // max(group, 1.0))), lists
 
 
-def _budget_error(budget: float, pairs: int, rates: Rates, scale: float, fixed: float, elapsed: float,
-                  length: int) -> ValueError:
+def _budget_error(budget: float, pairs: int, rates: Rates, scale: float, costs: Mapping[str, float],
+                  elapsed: float, length: int) -> ValueError:
     per_s = rates.train_pairs_per_s * scale
     epoch = pairs / per_s
+    fixed = sum(costs.values())
     minimum = (elapsed + fixed + epoch) / SAFETY
+    parts = ", ".join(f"{name.replace('_', ' ')} {sec / 60:.1f}" for name, sec in costs.items() if sec >= 30)
     return ValueError(
         f"the time budget of {budget / 60:.1f} min is too small for one epoch: {pairs} training pairs take "
         f"{epoch / 60:.1f} min at the measured {per_s:.1f} pairs/s (max_length {length}), plus {fixed / 60:.1f} min "
-        f"for retrieval, evaluation and export; the minimum measured here is {math.ceil(minimum / 60)} min. "
+        f"for retrieval, evaluation and export ({parts} min); the minimum measured here is "
+        f"{math.ceil(minimum / 60)} min. "
         f"Pass --time-budget {math.ceil(minimum / 60)}m or more.")
 
 
-def budget_plan(counts: Mapping[str, int], lengths: Sequence[int], rates: Rates, config: FitConfig, pairs: int,
-                want_epochs: float, elapsed: float, warm: bool, top_length: int) -> dict[str, Any]:
-    """The largest max_length (down to 128) whose plan still trains ``min(want, 2)`` epochs inside the budget."""
+def negative_ladder(most: int) -> list[int]:
+    """Hard negatives per list to try, most first: ``most``, then fewer down to 3 when the budget is short."""
+    return [most] + [n for n in (5, 3) if n < most]
+
+
+def _plan_at(counts: Mapping[str, int], lengths: Sequence[int], rates: Rates, config: FitConfig, length: int,
+             pairs: int, elapsed: float, warm: bool) -> dict[str, Any]:
+    """The plan at one max_length and epoch size: rerank depth, evaluations, costs and affordable epochs."""
     budget = float(config.time_budget or 0.0)
-    candidates = [top_length] if config.max_length else [n for n in LADDER if 128 <= n <= top_length] [::-1] or \
+    scale = truncated_mean(lengths, rates.max_length) / truncated_mean(lengths, length)
+    depth, depth_reason = choose_depth(counts, rates, budget, config.rerank_k, scale)
+    eval_queries, eval_depth = eval_plan(counts, rates, budget, depth, scale)
+    fixed = fixed_costs(counts, rates, scale, depth, eval_queries, eval_depth, config.first_stage != "bm25",
+                        exporting(config), warm)
+    available = SAFETY * budget - elapsed - sum(fixed.values())
+    per_s = rates.train_pairs_per_s * scale
+    epoch_s = pairs / per_s
+    # the supervised epoch comes first; the warm start takes up to WARM_SHARE of the rest
+    warm_s = min(WARM_SHARE * available, max(0.0, available - epoch_s)) if warm else 0.0
+    return {"max_length": length, "depth": depth, "depth_reason": depth_reason, "eval_queries": eval_queries,
+            "eval_depth": eval_depth, "estimates": fixed, "affordable_epochs": (available - warm_s) / epoch_s,
+            "warm_pairs": int(warm_s * per_s), "train_pairs_per_s": per_s, "train_pairs": pairs}
+
+
+def budget_plan(counts: Mapping[str, int], lengths: Sequence[int], rates: Rates, config: FitConfig, positives: float,
+                want_epochs: float, elapsed: float, warm: bool, top_length: int) -> dict[str, Any]:
+    """The largest max_length (down to 128), then the most hard negatives per list (down to 3), whose plan
+    still trains ``min(want, 2)`` epochs inside the budget; else the first that trains one epoch."""
+    candidates = [top_length] if config.max_length else [n for n in LADDER if 128 <= n <= top_length][::-1] or \
         [top_length]
-    dense = config.first_stage != "bm25"
+    need = config.epochs or min(want_epochs, 2.0)
     fallback = None
     for length in candidates:
-        scale = truncated_mean(lengths, rates.max_length) / truncated_mean(lengths, length)
-        depth, depth_reason = choose_depth(counts, rates, budget, config.rerank_k, scale)
-        eval_queries, eval_depth = eval_plan(counts, rates, budget, depth, scale)
-        fixed = fixed_costs(counts, rates, scale, depth, eval_queries, eval_depth, dense, exporting(config), warm)
-        available = SAFETY * budget - elapsed - sum(fixed.values())
-        per_s = rates.train_pairs_per_s * scale
-        warm_s = WARM_SHARE * available if warm else 0.0
-        epochs = (available - warm_s) / (pairs / per_s)
-        plan = {"max_length": length, "depth": depth, "depth_reason": depth_reason, "eval_queries": eval_queries,
-                "eval_depth": eval_depth, "estimates": fixed, "affordable_epochs": epochs,
-                "warm_pairs": int(warm_s * per_s), "train_pairs_per_s": per_s}
-        need = config.epochs or min(want_epochs, 2.0)
-        if epochs >= need:
-            return plan
-        if fallback is None and epochs >= (config.epochs or 1.0):
-            fallback = plan
+        for negatives in negative_ladder(config.num_negatives):
+            pairs = int(round(counts["train"] * (positives + negatives + config.random_negatives)))
+            plan = {**_plan_at(counts, lengths, rates, config, length, pairs, elapsed, warm),
+                    "num_negatives": negatives}
+            if plan["affordable_epochs"] >= need:
+                return plan
+            if fallback is None and plan["affordable_epochs"] >= (config.epochs or 1.0):
+                fallback = plan
     if fallback is not None:
         return fallback
-    length = candidates[-1]
-    scale = truncated_mean(lengths, rates.max_length) / truncated_mean(lengths, length)
-    depth, _ = choose_depth(counts, rates, budget, config.rerank_k, scale)
-    eq, ed = eval_plan(counts, rates, budget, depth, scale)
-    fixed = sum(fixed_costs(counts, rates, scale, depth, eq, ed, dense, exporting(config), warm).values())
-    raise _budget_error(budget, int(pairs * (config.epochs or 1.0)), rates, scale, fixed, elapsed, length)
+    raise _budget_error(float(config.time_budget or 0.0), int(plan["train_pairs"] * (config.epochs or 1.0)), rates,
+                        plan["train_pairs_per_s"] / rates.train_pairs_per_s, plan["estimates"], elapsed,
+                        plan["max_length"])
 
 
 def sample_pairs(collection: Mapping[str, Any], query_ids: Sequence[str], count: int, seed: int) -> list[tuple]:
@@ -175,9 +192,9 @@ def sample_pairs(collection: Mapping[str, Any], query_ids: Sequence[str], count:
     return [pairs[i] for i in sorted(picks.tolist())]
 
 
-def list_group(stats: Mapping[str, Any], config: FitConfig) -> float:
-    """Mean documents per training list: positives (at most 8) + negatives."""
-    return min(stats["positives_per_query"]["mean"], 8.0) + config.num_negatives + config.random_negatives
+def list_positives(stats: Mapping[str, Any]) -> float:
+    """Mean positives per training list (at most 8 are kept per query)."""
+    return min(stats["positives_per_query"]["mean"], 8.0)
 
 
 def size_run(collection: Mapping[str, Any], split: Mapping[str, list[str]], config: FitConfig, elapsed: float,
@@ -194,9 +211,7 @@ def size_run(collection: Mapping[str, Any], split: Mapping[str, list[str]], conf
     limit = int(getattr(model.config, "max_position_embeddings", 512) or 512)
     top = config.max_length or data_max_length(lengths, limit)
     loss, loss_reason = choose_loss(stats, config.loss)
-    group = list_group(stats, config)
-    per_step, units = training_units(loss, counts["train"], group, config.batch_pairs)
-    train_pairs = int(round(counts["train"] * group))
+    positives = list_positives(stats)
     want = config.epochs or target_epochs(counts["train"])
     warm = config.warm_start != "off" and warm_available()
     rates = None
@@ -205,13 +220,16 @@ def size_run(collection: Mapping[str, Any], split: Mapping[str, list[str]], conf
         eval_queries, eval_depth = eval_plan(counts, None, None, depth)
         plan = {"max_length": top, "depth": depth, "depth_reason": depth_reason, "eval_queries": eval_queries,
                 "eval_depth": eval_depth, "estimates": {}, "affordable_epochs": None,
-                "warm_pairs": int(WARM_LIST * min(2000, max(500, 2 * counts["train"]))) if warm else 0}
+                "warm_pairs": int(WARM_LIST * min(2000, max(500, 2 * counts["train"]))) if warm else 0,
+                "num_negatives": config.num_negatives}
         epochs = want
     else:
         rates = measure(model, pairs, list(collection["corpus"].values())[:256], min(top, PROBE_MAX_LENGTH),
                         config.embedder if config.first_stage != "bm25" else None)
-        plan = budget_plan(counts, lengths, rates, config, train_pairs, want, elapsed + rates.seconds, warm, top)
+        plan = budget_plan(counts, lengths, rates, config, positives, want, elapsed + rates.seconds, warm, top)
         epochs = config.epochs or round(min(want, plan["affordable_epochs"]), 2)
+    group = positives + plan["num_negatives"] + config.random_negatives
+    per_step, units = training_units(loss, counts["train"], group, config.batch_pairs)
     steps = max(1, math.ceil(epochs * units / per_step))
     rate = config.learning_rate or (5e-5 if epochs <= 3 else 3e-5)
     length_reason = "--max-length" if config.max_length else (
@@ -219,12 +237,15 @@ def size_run(collection: Mapping[str, Any], split: Mapping[str, list[str]], conf
                                                       f"; lowered to {plan['max_length']} to fit the budget"))
     return {
         "loss": loss, "max_length": plan["max_length"], "epochs": epochs, "learning_rate": rate,
-        "head_learning_rate": 1e-3, "rerank_k": plan["depth"], "eval_queries": plan["eval_queries"],
+        "head_learning_rate": 1e-3, "rerank_k": plan["depth"], "num_negatives": plan["num_negatives"],
+        "eval_queries": plan["eval_queries"],
         "eval_depth": plan["eval_depth"], "rows_per_step": per_step, "max_steps": steps, "evaluations": EVALS,
         "warm_start": _warm_plan(config, warm, plan, rates),
         "rates": rates.to_dict() if rates else None, "estimates": plan["estimates"],
         "pair_tokens_p90": float(np.percentile(lengths, 90)) if lengths else None,
-        "reasons": {"loss": loss_reason, "max_length": length_reason, "rerank_k": plan["depth_reason"],
+        "reasons": {"loss": loss_reason, "num_negatives": f"{config.num_negatives} per list" if plan["num_negatives"] ==
+                    config.num_negatives else f"lowered from {config.num_negatives} to fit one epoch in the budget",
+                    "max_length": length_reason, "rerank_k": plan["depth_reason"],
                     "epochs": "--epochs" if config.epochs else _epoch_reason(want, epochs),
                     "learning_rate": "--learning-rate" if config.learning_rate else
                     f"{rate:g}: {'short' if epochs <= 3 else 'longer'} schedule ({epochs:g} epochs)"},
@@ -234,6 +255,10 @@ def size_run(collection: Mapping[str, Any], split: Mapping[str, list[str]], conf
 def _warm_plan(config: FitConfig, warm: bool, plan: Mapping[str, Any], rates: Rates | None) -> dict[str, Any]:
     lists = config.warm_lists or max(1, plan["warm_pairs"] // WARM_LIST)
     per_s = plan.get("train_pairs_per_s")
+    if warm and not config.warm_lists and config.warm_start == "auto" and lists < WARM_MIN_LISTS:
+        return {"enabled": False, "lists": 0, "seconds": None,
+                "reason": f"the budget leaves time for {lists} warm-start lists after one supervised epoch (fewer "
+                          f"than {WARM_MIN_LISTS} teach nothing); skipped. A longer --time-budget turns it on"}
     return {"enabled": warm, "lists": lists if warm else 0, "reason": _warm_reason(config, warm),
             "seconds": lists * WARM_LIST / per_s if warm and per_s else None}
 

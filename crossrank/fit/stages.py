@@ -7,6 +7,7 @@ which the cache then commits atomically.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -88,8 +89,9 @@ def run_first_stage(ctx: Context, work: Path) -> tuple[dict[str, Any], str]:
 
 def run_mine(ctx: Context, work: Path) -> tuple[dict[str, Any], str]:
     first = ctx.payloads["first_stage"]
+    negatives = ctx.payloads["size"].get("num_negatives", ctx.config.num_negatives)
     payload = mine_mod.mine(ctx.payloads["validate"], ctx.payloads["split"], first["runs"][first["chosen"]],
-                            ctx.config)
+                            dataclasses.replace(ctx.config, num_negatives=negatives))
     return payload, mine_mod.summary(payload)
 
 

@@ -12,6 +12,12 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 
+def length_order(lengths: Sequence[int] | np.ndarray, longest_first: bool = True) -> np.ndarray:
+    """Positions sorted by length (longest first by default), stable: the order every batch plan cuts."""
+    lengths = np.asarray(lengths, dtype=np.int64)
+    return np.argsort(-lengths if longest_first else lengths, kind="stable")
+
+
 def plan_batches(lengths: Sequence[int] | np.ndarray, batch_size: int, max_tokens: int | None = None,
                  max_rows: int | None = None, longest_first: bool = True) -> list[np.ndarray]:
     """Positions into ``lengths`` grouped into length-sorted batches (longest first by default).
@@ -30,7 +36,7 @@ def plan_batches(lengths: Sequence[int] | np.ndarray, batch_size: int, max_token
     if batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer; found {batch_size}.")
     lengths = np.asarray(lengths, dtype=np.int64)
-    order = np.argsort(-lengths if longest_first else lengths, kind="stable")
+    order = length_order(lengths, longest_first)
     if max_tokens is None:
         return [order[s : s + batch_size] for s in range(0, len(order), batch_size)]
     if max_tokens < 1:

@@ -78,7 +78,7 @@ class ScoringEngine:
         return int(self.tokenizer.pad_token_id or 0)
 
     def encode(self, pairs: Sequence[tuple[str, str]], max_length: int | None = None) -> EncodedPairs:
-        """Tokenize pairs once, without padding; a pair that fills ``max_length`` counts as truncated."""
+        """Tokenize pairs once, without padding; ``truncated`` marks the pairs longer than ``max_length``."""
         limit = int(max_length or self.max_length)
         if not pairs:
             empty = {k: [] for k in ("input_ids", "attention_mask")}
@@ -87,7 +87,17 @@ class ScoringEngine:
                              truncation="longest_first", max_length=limit)
         features = {k: enc[k] for k in FEATURE_KEYS if k in enc}
         lengths = np.fromiter((len(x) for x in features["input_ids"]), dtype=np.int64, count=len(pairs))
-        return EncodedPairs(features, lengths, lengths >= limit)
+        return EncodedPairs(features, lengths, self._longer_than(pairs, lengths, limit))
+
+    def _longer_than(self, pairs: Sequence[tuple[str, str]], lengths: np.ndarray, limit: int) -> np.ndarray:
+        """Which pairs were cut: of those that fill ``limit``, the ones whose whole encoding is longer."""
+        cut = lengths >= limit
+        rows = np.flatnonzero(cut)
+        if rows.size:
+            whole = self.tokenizer([pairs[i][0] for i in rows], [pairs[i][1] for i in rows], padding=False,
+                                   truncation=False, verbose=False)["input_ids"]
+            cut[rows] = np.fromiter((len(ids) > limit for ids in whole), dtype=bool, count=rows.size)
+        return cut
 
     def plan(self, lengths: np.ndarray, batch_size: int, max_tokens: int | None = None) -> list[np.ndarray]:
         """Length-sorted batches of positions (see :func:`plan_batches`)."""
@@ -115,10 +125,10 @@ class ScoringEngine:
 
 
 def warn_truncation(encoded: EncodedPairs, max_length: int) -> None:
-    """Log how many pairs reached ``max_length`` (and were cut)."""
+    """Log how many pairs were longer than ``max_length`` (and were cut)."""
     hit = int(encoded.truncated.sum())
     if hit:
         logger.warning(
-            "%d of %d pairs reached max_length=%d tokens; longer pairs are truncated (longest first). "
+            "%d of %d pairs are longer than max_length=%d tokens and were truncated (longest first). "
             "Raise max_length to score them whole.", hit, len(encoded), max_length,
         )

@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from crossrank.inference.batching import length_order
 from crossrank.serving.metrics import ServerMetrics
 
 logger = logging.getLogger(__name__)
@@ -37,7 +38,7 @@ class _Job:
 
     def __init__(self, encoded: Any, num_labels: int, future: Future[np.ndarray]) -> None:
         self.encoded = encoded
-        self.order = np.argsort(-np.asarray(encoded.lengths), kind="stable")
+        self.order = length_order(encoded.lengths)
         self.cursor = 0
         self.remaining = len(self.order)
         self.logits = np.empty((len(self.order), num_labels), dtype=np.float32)

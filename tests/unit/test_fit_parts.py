@@ -60,7 +60,32 @@ def test_budget_plan_lowers_max_length_before_giving_up() -> None:
     rates = Rates(256, train_pairs_per_s=20.0, score_pairs_per_s=60.0, embed_docs_per_s=50.0, seconds=5.0)
     lengths = [400] * 100
     config = FitConfig(pairs=["x"], time_budget="10m")
-    plan = budget_plan(counts, lengths, rates, config, 1800, 9.0, 30.0, True, 512)
-    assert plan["max_length"] < 512 and plan["affordable_epochs"] >= 2.0
-    with pytest.raises(ValueError, match=r"the time budget of 1.0 min is too small for one epoch: 1800 training pairs"):
-        budget_plan(counts, lengths, rates, FitConfig(pairs=["x"], time_budget="1m"), 1800, 9.0, 30.0, True, 512)
+    plan = budget_plan(counts, lengths, rates, config, 1.0, 9.0, 30.0, True, 512)
+    # a longer max_length is kept before more negatives: 384 tokens with 3 negatives trains two epochs
+    assert (plan["max_length"], plan["num_negatives"], plan["train_pairs"]) == (384, 3, 200 * (1 + 3 + 1))
+    assert plan["affordable_epochs"] >= 2.0
+    with pytest.raises(ValueError, match=r"the time budget of 1.0 min is too small for one epoch: 1000 training pairs"):
+        budget_plan(counts, lengths, rates, FitConfig(pairs=["x"], time_budget="1m"), 1.0, 9.0, 30.0, True, 512)
+
+
+def test_budget_plan_trains_fewer_negatives_before_refusing() -> None:
+    counts = {"documents": 1000, "queries": 300, "train": 200, "dev": 50, "test": 50}
+    rates = Rates(128, train_pairs_per_s=4.0, score_pairs_per_s=60.0, embed_docs_per_s=50.0, seconds=5.0)
+    config = FitConfig(pairs=["x"], time_budget="12m", export="none")
+    plan = budget_plan(counts, [100] * 100, rates, config, 1.0, 9.0, 0.0, True, 128)
+    # 1,800 pairs (7 negatives) take 7.5 min, more than the ~8.4 min left after the fixed costs allow
+    # with the warm start; 5 negatives (1,400 pairs, 5.8 min) fit one epoch, so the plan trains those
+    assert (plan["num_negatives"], plan["train_pairs"]) == (5, 1400)
+    assert 1.0 <= plan["affordable_epochs"] < 2.0 and plan["warm_pairs"] > 0
+
+
+def test_warm_start_too_short_to_teach_is_skipped_with_the_reason() -> None:
+    from crossrank.fit.size import WARM_LIST, WARM_MIN_LISTS, _warm_plan
+
+    plan = {"warm_pairs": WARM_LIST * 11, "train_pairs_per_s": 6.0}
+    short = _warm_plan(FitConfig(pairs=["x"], time_budget="30m"), True, plan, None)
+    assert (short["enabled"], short["lists"]) == (False, 0)
+    assert short["reason"].startswith(f"the budget leaves time for 11 warm-start lists after one supervised epoch "
+                                      f"(fewer than {WARM_MIN_LISTS} teach nothing); skipped")
+    pinned = _warm_plan(FitConfig(pairs=["x"], time_budget="30m", warm_start="on"), True, plan, None)
+    assert (pinned["enabled"], pinned["lists"]) == (True, 11)

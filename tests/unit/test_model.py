@@ -95,7 +95,14 @@ def test_max_length_bounds_and_truncation_warning(tiny_bert: Path, caplog: pytes
     model = CrossEncoder(tiny_bert, max_length=8)
     with caplog.at_level(logging.WARNING, logger="crossrank.model"):
         model.predict(PAIRS)
-    assert "3 of 4 pairs reached max_length=8 tokens" in caplog.text
+    assert "3 of 4 pairs are longer than max_length=8 tokens and were truncated" in caplog.text
+    whole = [len(ids) for ids in model.tokenizer([q for q, _ in PAIRS], [d for _, d in PAIRS])["input_ids"]]
+    exact = CrossEncoder(tiny_bert, max_length=whole[0])  # the first pair fits exactly: not truncated
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="crossrank.model"):
+        exact.predict(PAIRS)
+    longer = sum(n > whole[0] for n in whole)
+    assert f"{longer} of 4 pairs are longer than max_length={whole[0]} tokens" in caplog.text
 
 
 def test_bad_pairs_raise(tiny_bert: Path) -> None:
