@@ -27,6 +27,7 @@ WARM_SHARE = 0.3
 WARM_LIST = 16  # documents per warm-start list (the teacher's top 8 + 8 sampled)
 WARM_SCORED_LISTS = 2 * 16 + 32  # lists the warm start scores without training: held-out loss twice, head fit
 WARM_MIN_LISTS = 200  # fewer warm-start lists than this cost their fixed overhead and teach nothing
+SHORT_STEPS = 500  # fewer optimiser steps than this train at the higher learning rate
 EXPORT_SECONDS = 90.0
 SCORING_SHARE = 0.2  # of the budget, for the final dev and test scoring
 EVAL_SHARE = 0.12  # of the budget, for the dev evaluations during training
@@ -231,7 +232,7 @@ def size_run(collection: Mapping[str, Any], split: Mapping[str, list[str]], conf
     group = positives + plan["num_negatives"] + config.random_negatives
     per_step, units = training_units(loss, counts["train"], group, config.batch_pairs)
     steps = max(1, math.ceil(epochs * units / per_step))
-    rate = config.learning_rate or (5e-5 if epochs <= 3 else 3e-5)
+    rate = config.learning_rate or learning_rate(steps, epochs)
     length_reason = "--max-length" if config.max_length else (
         f"90% of the sampled pairs fit {top} tokens" + ("" if plan["max_length"] == top else
                                                       f"; lowered to {plan['max_length']} to fit the budget"))
@@ -248,8 +249,16 @@ def size_run(collection: Mapping[str, Any], split: Mapping[str, list[str]], conf
                     "max_length": length_reason, "rerank_k": plan["depth_reason"],
                     "epochs": "--epochs" if config.epochs else _epoch_reason(want, epochs),
                     "learning_rate": "--learning-rate" if config.learning_rate else
-                    f"{rate:g}: {'short' if epochs <= 3 else 'longer'} schedule ({epochs:g} epochs)"},
+                    f"{rate:g}: {steps} optimiser steps, {epochs:g} epochs"},
     }
+
+
+def learning_rate(steps: int, epochs: float) -> float:
+    """Encoder learning rate: larger when the budget allows few optimiser steps (each must move further),
+    smaller for long schedules that revisit the same lists many times."""
+    if steps < SHORT_STEPS:
+        return 1e-4
+    return 5e-5 if epochs <= 3 else 3e-5
 
 
 def _warm_plan(config: FitConfig, warm: bool, plan: Mapping[str, Any], rates: Rates | None) -> dict[str, Any]:

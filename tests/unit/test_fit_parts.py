@@ -11,7 +11,7 @@ from crossrank.fit.first_stage import hybrid_run
 from crossrank.fit.metrics import query_metrics
 from crossrank.fit.mine import hard_negatives
 from crossrank.fit.probe import Rates
-from crossrank.fit.size import budget_plan, choose_loss, data_max_length, target_epochs
+from crossrank.fit.size import budget_plan, choose_loss, data_max_length, learning_rate, target_epochs
 
 
 def test_missed_positives_count_as_not_found() -> None:
@@ -52,6 +52,7 @@ def test_sizing_rules() -> None:
     assert choose_loss({"positives_per_query": {"mean": 1.2}}, "auto")[0] == "listnet"
     assert choose_loss({"positives_per_query": {"mean": 4.0}}, "auto")[0] == "lambda"
     assert choose_loss({"positives_per_query": {"mean": 4.0}}, "bce") == ("bce", "--loss")
+    assert (learning_rate(110, 1.0), learning_rate(800, 2.0), learning_rate(4000, 9.0)) == (1e-4, 5e-5, 3e-5)
     assert target_epochs(700) == 9.0 and target_epochs(20000) == 1.0 and target_epochs(10) == 10.0
 
 
