@@ -155,7 +155,11 @@ def _plan_at(counts: Mapping[str, int], lengths: Sequence[int], rates: Rates, co
     epoch_s = pairs / per_s
     # the supervised epoch comes first; the warm start takes up to WARM_SHARE of the rest
     warm_s = min(WARM_SHARE * available, max(0.0, available - epoch_s)) if warm else 0.0
-    return {"max_length": length, "depth": depth, "depth_reason": depth_reason, "eval_queries": eval_queries,
+    warm_lists = int(warm_s * per_s) // WARM_LIST
+    if warm_skipped(config, warm_lists):
+        warm_s = 0.0  # too short to teach: its time goes to the supervised epochs
+    return {"warm_lists_affordable": warm_lists, "max_length": length,
+            "depth": depth, "depth_reason": depth_reason, "eval_queries": eval_queries,
             "eval_depth": eval_depth, "estimates": fixed, "affordable_epochs": (available - warm_s) / epoch_s,
             "warm_pairs": int(warm_s * per_s), "train_pairs_per_s": per_s, "train_pairs": pairs}
 
@@ -261,10 +265,17 @@ def learning_rate(steps: int, epochs: float) -> float:
     return 5e-5 if epochs <= 3 else 3e-5
 
 
+def warm_skipped(config: FitConfig, lists: int) -> bool:
+    """Whether an ``auto`` warm start of ``lists`` lists is skipped as too short to teach."""
+    return config.warm_start == "auto" and not config.warm_lists and lists < WARM_MIN_LISTS
+
+
 def _warm_plan(config: FitConfig, warm: bool, plan: Mapping[str, Any], rates: Rates | None) -> dict[str, Any]:
     lists = config.warm_lists or max(1, plan["warm_pairs"] // WARM_LIST)
     per_s = plan.get("train_pairs_per_s")
-    if warm and not config.warm_lists and config.warm_start == "auto" and lists < WARM_MIN_LISTS:
+    affordable = int(plan.get("warm_lists_affordable", plan["warm_pairs"] // WARM_LIST))
+    if warm and warm_skipped(config, affordable):
+        lists = affordable
         return {"enabled": False, "lists": 0, "seconds": None,
                 "reason": f"the budget leaves time for {lists} warm-start lists after one supervised epoch (fewer "
                           f"than {WARM_MIN_LISTS} teach nothing); a longer --time-budget turns it on"}

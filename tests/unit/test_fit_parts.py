@@ -56,14 +56,14 @@ def test_sizing_rules() -> None:
     assert target_epochs(700) == 9.0 and target_epochs(20000) == 1.0 and target_epochs(10) == 10.0
 
 
-def test_budget_plan_lowers_max_length_before_giving_up() -> None:
+def test_budget_plan_keeps_the_length_before_negatives_then_refuses() -> None:
     counts = {"documents": 1000, "queries": 300, "train": 200, "dev": 50, "test": 50}
     rates = Rates(256, train_pairs_per_s=20.0, score_pairs_per_s=60.0, embed_docs_per_s=50.0, seconds=5.0)
     lengths = [400] * 100
     config = FitConfig(pairs=["x"], time_budget="10m")
     plan = budget_plan(counts, lengths, rates, config, 1.0, 9.0, 30.0, True, 512)
-    # a longer max_length is kept before more negatives: 384 tokens with 3 negatives trains two epochs
-    assert (plan["max_length"], plan["num_negatives"], plan["train_pairs"]) == (384, 3, 200 * (1 + 3 + 1))
+    # a longer max_length is kept before more negatives: 512 tokens with 5 negatives trains two epochs
+    assert (plan["max_length"], plan["num_negatives"], plan["train_pairs"]) == (512, 5, 200 * (1 + 5 + 1))
     assert plan["affordable_epochs"] >= 2.0
     with pytest.raises(ValueError, match=r"the time budget of 1.0 min is too small for one epoch: 1000 training pairs"):
         budget_plan(counts, lengths, rates, FitConfig(pairs=["x"], time_budget="1m"), 1.0, 9.0, 30.0, True, 512)
@@ -74,10 +74,12 @@ def test_budget_plan_trains_fewer_negatives_before_refusing() -> None:
     rates = Rates(128, train_pairs_per_s=4.0, score_pairs_per_s=60.0, embed_docs_per_s=50.0, seconds=5.0)
     config = FitConfig(pairs=["x"], time_budget="12m", export="none")
     plan = budget_plan(counts, [100] * 100, rates, config, 1.0, 9.0, 0.0, True, 128)
-    # 1,800 pairs (7 negatives) take 7.5 min, more than the ~8.4 min left after the fixed costs allow
-    # with the warm start; 5 negatives (1,400 pairs, 5.8 min) fit one epoch, so the plan trains those
+    # 1,800 pairs (7 negatives) take 7.5 min, more than the 7.35 min the fixed costs leave of the 11 min
+    # planned (92% of 12); 5 negatives (1,400 pairs, 5.8 min) fit one epoch, so the plan trains those
     assert (plan["num_negatives"], plan["train_pairs"]) == (5, 1400)
-    assert 1.0 <= plan["affordable_epochs"] < 2.0 and plan["warm_pairs"] > 0
+    assert 1.0 <= plan["affordable_epochs"] < 2.0
+    # when the warm start's share buys too few lists to teach, its time goes back to the supervised epochs
+    assert plan["warm_lists_affordable"] < 200 and plan["warm_pairs"] == 0
 
 
 def test_warm_start_too_short_to_teach_is_skipped_with_the_reason() -> None:
