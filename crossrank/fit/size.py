@@ -128,10 +128,11 @@ def _budget_error(budget: float, pairs: int, rates: Rates, scale: float, costs: 
     fixed = sum(costs.values())
     minimum = (elapsed + fixed + epoch) / SAFETY
     parts = ", ".join(f"{name.replace('_', ' ')} {sec / 60:.1f}" for name, sec in costs.items() if sec >= 30)
+    parts = f" ({parts} min)" if parts else ""
     return ValueError(
         f"the time budget of {budget / 60:.1f} min is too small for one epoch: {pairs} training pairs take "
         f"{epoch / 60:.1f} min at the measured {per_s:.1f} pairs/s (max_length {length}), plus {fixed / 60:.1f} min "
-        f"for retrieval, evaluation and export ({parts} min); the minimum measured here is "
+        f"for retrieval, evaluation and export{parts}; the minimum measured here is "
         f"{math.ceil(minimum / 60)} min. "
         f"Pass --time-budget {math.ceil(minimum / 60)}m or more.")
 

@@ -137,7 +137,8 @@ def test_budget_too_small_fails_before_retrieval(finished: dict, tmp_path: Path)
         fit_run(_config(finished["paths"], finished["bert"], out, time_budget="2s", epochs=None))
     message = str(err.value)
     assert "\n" not in message
-    assert message.startswith("the time budget of 0.0 min is too small for one epoch: 324 training pairs take ")
+    # 36 train lists of 1 positive + 3 hard + 1 random negatives: the smallest epoch the plan tries
+    assert message.startswith("the time budget of 0.0 min is too small for one epoch: 180 training pairs take ")
     assert "the minimum measured here is" in message and "Pass --time-budget" in message
     assert not list(out.glob("stages/[0-9]*-first_stage"))
 
