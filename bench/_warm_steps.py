@@ -84,14 +84,10 @@ def first_stage_rows(data: WarmData, args: argparse.Namespace) -> Iterator[tuple
 
 
 def logits(model: Any, evaluator: Any, args: argparse.Namespace, path: Path) -> np.ndarray:
-    from torch.nn import Identity
-
-    from crossrank.evaluation.reranking import score_pairs
-
     saved = model.max_length
     model.max_length = args.eval_max_length
     try:
-        scores = score_pairs(model, evaluator.pairs(), 32, False, activation_fn=Identity())
+        scores = model.logits(evaluator.pairs(), batch_size=32, show_progress_bar=False)[:, 0]
     finally:
         model.max_length = saved
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -150,12 +146,10 @@ class DevEvaluator:
         self.primary_metric = f"dev_{'residual_' if residual_weight is not None else ''}{self.metric}"
 
     def __call__(self, model: Any, output_path: str | None = None, epoch: float = -1, steps: int = -1) -> dict:
-        from torch.nn import Identity
-
-        from crossrank.evaluation.reranking import per_list, score_pairs
+        from crossrank.evaluation.reranking import per_list
         from crossrank.inference.fusion import normalize_scores
 
-        scores = score_pairs(model, self.evaluator.pairs(), 32, False, activation_fn=Identity())
+        scores = model.logits(self.evaluator.pairs(), batch_size=32, show_progress_bar=False)[:, 0]
         if self.weight is not None:
             scores = np.concatenate([chunk + self.weight * normalize_scores(item.first_stage, "zscore")
                                      for item, chunk in per_list(self.evaluator._scored(), scores)])
