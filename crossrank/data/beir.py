@@ -61,12 +61,12 @@ def read_qrels(path: Path) -> dict[str, dict[str, float]]:
     qrels: dict[str, dict[str, float]] = {}
     with path.open(encoding="utf-8", newline="") as handle:
         rows = [row for row in csv.reader(handle, delimiter="\t") if row]
-    if rows and not _is_number(rows[0][-1]):
+    if rows and not is_number(rows[0][-1]):
         rows = rows[1:]  # header
     for number, row in enumerate(rows, start=1):
         if len(row) == 4:  # TREC: qid 0 docid grade
             row = [row[0], row[2], row[3]]
-        if len(row) != 3 or not _is_number(row[2]):
+        if len(row) != 3 or not is_number(row[2]):
             raise ValueError(
                 f"{path}, row {number}: expected 'query-id<TAB>corpus-id<TAB>score'; got {row!r}."
             )
@@ -74,7 +74,8 @@ def read_qrels(path: Path) -> dict[str, dict[str, float]]:
     return qrels
 
 
-def _is_number(text: str) -> bool:
+def is_number(text: str) -> bool:
+    """Whether ``text`` parses as a float (a qrels grade)."""
     try:
         float(text)
     except ValueError:

@@ -10,6 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from crossrank.data.beir import is_number
+
 QRELS_SPLITS = ("train", "test", "dev")
 
 
@@ -32,16 +34,8 @@ def is_qrels_file(path: str | Path) -> bool:
         return False
     with p.open(encoding="utf-8") as handle:
         lines = [line.rstrip("\n").split("\t") for _, line in zip(range(3), handle) if line.strip()]
-    body = lines[1:] if lines and not _number(lines[0][-1]) else lines
-    return bool(body) and all(len(row) in (3, 4) and _number(row[-1]) for row in body)
-
-
-def _number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
+    body = lines[1:] if lines and not is_number(lines[0][-1]) else lines
+    return bool(body) and all(len(row) in (3, 4) and is_number(row[-1]) for row in body)
 
 
 def read_qrels(path: str | Path) -> dict[str, dict[str, float]]:
