@@ -60,7 +60,7 @@ def test_budget_plan_keeps_the_length_before_negatives_then_refuses() -> None:
     counts = {"documents": 1000, "queries": 300, "train": 200, "dev": 50, "test": 50}
     rates = Rates(256, train_pairs_per_s=20.0, score_pairs_per_s=60.0, embed_docs_per_s=50.0, seconds=5.0)
     lengths = [400] * 100
-    config = FitConfig(pairs=["x"], time_budget="10m")
+    config = FitConfig(pairs=["x"], time_budget="8m")
     plan = budget_plan(counts, lengths, rates, config, 1.0, 9.0, 30.0, True, 512)
     # a longer max_length is kept before more negatives: 512 tokens with 5 negatives trains two epochs
     assert (plan["max_length"], plan["num_negatives"], plan["train_pairs"]) == (512, 5, 200 * (1 + 5 + 1))
@@ -72,10 +72,10 @@ def test_budget_plan_keeps_the_length_before_negatives_then_refuses() -> None:
 def test_budget_plan_trains_fewer_negatives_before_refusing() -> None:
     counts = {"documents": 1000, "queries": 300, "train": 200, "dev": 50, "test": 50}
     rates = Rates(128, train_pairs_per_s=4.0, score_pairs_per_s=60.0, embed_docs_per_s=50.0, seconds=5.0)
-    config = FitConfig(pairs=["x"], time_budget="12m", export="none")
+    config = FitConfig(pairs=["x"], time_budget="11m", export="none")
     plan = budget_plan(counts, [100] * 100, rates, config, 1.0, 9.0, 0.0, True, 128)
-    # 1,800 pairs (7 negatives) take 7.5 min, more than the 7.35 min the fixed costs leave of the 11 min
-    # planned (92% of 12); 5 negatives (1,400 pairs, 5.8 min) fit one epoch, so the plan trains those
+    # 1,800 pairs (7 negatives) take 7.5 min, more than the 7.2 min the fixed costs leave of the 10.45 min
+    # planned (95% of 11); 5 negatives (1,400 pairs, 5.8 min) fit one epoch, so the plan trains those
     assert (plan["num_negatives"], plan["train_pairs"]) == (5, 1400)
     assert 1.0 <= plan["affordable_epochs"] < 2.0
     # when the warm start's share buys too few lists to teach, its time goes back to the supervised epochs
@@ -92,3 +92,30 @@ def test_warm_start_too_short_to_teach_is_skipped_with_the_reason() -> None:
                                       f"(fewer than {WARM_MIN_LISTS} teach nothing); a longer --time-budget")
     pinned = _warm_plan(FitConfig(pairs=["x"], time_budget="30m", warm_start="on"), True, plan, None)
     assert (pinned["enabled"], pinned["lists"]) == (True, 11)
+
+
+def test_rates_are_measured_again_at_a_shorter_planned_length(monkeypatch: pytest.MonkeyPatch) -> None:
+    import crossrank.fit.probe as probe
+    from crossrank.fit.size import _remeasured
+
+    asked: list[int] = []
+
+    def fake_measure(model: object, pairs: object, documents: object, max_length: int, embedder: object) -> Rates:
+        asked.append(max_length)  # shorter pairs train faster than length scaling says
+        return Rates(max_length, train_pairs_per_s=12.0, score_pairs_per_s=150.0, embed_docs_per_s=None, seconds=2.0)
+
+    monkeypatch.setattr(probe, "measure", fake_measure)
+    counts = {"documents": 1000, "queries": 300, "train": 200, "dev": 50, "test": 50}
+    rates = Rates(256, train_pairs_per_s=4.0, score_pairs_per_s=50.0, embed_docs_per_s=50.0, seconds=5.0)
+    config = FitConfig(pairs=["x"], time_budget="12m", export="none")
+    lengths = [400] * 100
+    first = budget_plan(counts, lengths, rates, config, 1.0, 9.0, 0.0, False, 512)
+    assert first["max_length"] == 192
+    again, plan = _remeasured(None, [], lengths, rates, first, counts, config, 1.0, 9.0, 0.0, False)
+    assert asked == [192]
+    assert (again.max_length, again.train_pairs_per_s, again.embed_docs_per_s, again.seconds) == (192, 12.0, 50.0, 7.0)
+    # the faster measured rate buys more epochs at that length; longer ones are not tried on a scaled guess
+    assert plan["max_length"] == 192 and plan["affordable_epochs"] > 1.3 * first["affordable_epochs"]
+    # a plan at the probe's own length is not measured twice
+    assert _remeasured(None, [], lengths, rates, {**first, "max_length": 256}, counts, config, 1.0, 9.0, 0.0,
+                       False)[0] is rates and asked == [192]
