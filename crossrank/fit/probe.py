@@ -7,8 +7,10 @@ on a small model and well under a minute on a MiniLM-sized one on two CPU cores.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -82,6 +84,18 @@ def _time_embedding(embedder_name: str, documents: Sequence[str], count: int) ->
     return count / max(time.perf_counter() - start, 1e-9)
 
 
+@contextlib.contextmanager
+def _quiet_truncation() -> Iterator[None]:
+    """The probe truncates its sample on purpose: the engine's per-call truncation warning would only confuse."""
+    engine_logger = logging.getLogger("crossrank.model")
+    level = engine_logger.level
+    engine_logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        engine_logger.setLevel(level)
+
+
 def measure(model: Any, pairs: Sequence[tuple[str, str]], documents: Sequence[str], max_length: int,
             embedder: str | None, batch: int = 16, batches: int = 2) -> Rates:
     """Measure the three rates with ``model`` truncating at ``max_length`` (``embedder`` None: no dense stage)."""
@@ -89,8 +103,9 @@ def measure(model: Any, pairs: Sequence[tuple[str, str]], documents: Sequence[st
     saved = model.max_length
     model.max_length = max_length
     try:
-        train = _time_training(model, pairs, batch, batches)
-        score = _time_scoring(model, pairs, 3 * batch)
+        with _quiet_truncation():
+            train = _time_training(model, pairs, batch, batches)
+            score = _time_scoring(model, pairs, 3 * batch)
     finally:
         model.max_length = saved
     embed = _time_embedding(embedder, documents, 3 * batch) if embedder else None

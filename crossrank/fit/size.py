@@ -11,6 +11,7 @@ resumed run trains exactly as much as an uninterrupted one.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -190,6 +191,26 @@ def budget_plan(counts: Mapping[str, int], lengths: Sequence[int], rates: Rates,
                         plan["max_length"])
 
 
+def _plan_or_lexical(counts: Mapping[str, int], lengths: Sequence[int], rates: Rates, config: FitConfig,
+                     positives: float, want: float, elapsed: float, warm: bool,
+                     top: int) -> tuple[FitConfig, dict[str, Any]]:
+    """:func:`budget_plan`; with ``--first-stage auto``, when embedding the corpus leaves no time for one epoch,
+    the plan with BM25 alone (the config returned then says ``first_stage="bm25"``, the plan says why)."""
+    try:
+        return config, budget_plan(counts, lengths, rates, config, positives, want, elapsed, warm, top)
+    except ValueError:
+        if config.first_stage != "auto" or not rates.embed_docs_per_s:
+            raise
+    lexical = dataclasses.replace(config, first_stage="bm25")
+    plan = budget_plan(counts, lengths, rates, lexical, positives, want, elapsed, warm, top)
+    minutes = (counts["documents"] + counts["queries"]) / rates.embed_docs_per_s / 60
+    plan["first_stage_reason"] = (
+        f"embedding {counts['documents']} documents would take {minutes:.1f} min at the measured "
+        f"{rates.embed_docs_per_s:.1f} documents/s and leave no time for one epoch in the budget: BM25 only "
+        "(a longer --time-budget adds the dense and hybrid first stages)")
+    return lexical, plan
+
+
 def _remeasured(model: Any, pairs: Sequence[tuple], lengths: Sequence[int], rates: Rates, plan: dict[str, Any],
                 counts: Mapping[str, int], config: FitConfig, positives: float, want: float, elapsed: float,
                 warm: bool) -> tuple[Rates, dict[str, Any]]:
@@ -254,7 +275,8 @@ def size_run(collection: Mapping[str, Any], split: Mapping[str, list[str]], conf
     else:
         rates = measure(model, pairs, list(collection["corpus"].values())[:256], min(top, PROBE_MAX_LENGTH),
                         config.embedder if config.first_stage != "bm25" else None)
-        plan = budget_plan(counts, lengths, rates, config, positives, want, elapsed + rates.seconds, warm, top)
+        config, plan = _plan_or_lexical(counts, lengths, rates, config, positives, want, elapsed + rates.seconds,
+                                        warm, top)
         rates, plan = _remeasured(model, pairs, lengths, rates, plan, counts, config, positives, want, elapsed, warm)
         epochs = config.epochs or round(min(want, plan["affordable_epochs"]), 2)
     group = positives + plan["num_negatives"] + config.random_negatives
@@ -265,6 +287,7 @@ def size_run(collection: Mapping[str, Any], split: Mapping[str, list[str]], conf
         f"90% of the sampled pairs fit {top} tokens" + ("" if plan["max_length"] == top else
                                                       f"; lowered to {plan['max_length']} to fit the budget"))
     return {
+        "first_stage": config.first_stage, "first_stage_reason": plan.get("first_stage_reason"),
         "loss": loss, "max_length": plan["max_length"], "epochs": epochs, "learning_rate": rate,
         "head_learning_rate": 1e-3, "rerank_k": plan["depth"], "num_negatives": plan["num_negatives"],
         "eval_queries": plan["eval_queries"],
@@ -330,4 +353,6 @@ def summary(payload: Mapping[str, Any]) -> str:
     warm = payload["warm_start"]
     return (f"loss {payload['loss']}, {payload['epochs']:g} epochs ({payload['max_steps']} steps), lr "
             f"{payload['learning_rate']:g}, max_length {payload['max_length']}, rerank top {payload['rerank_k']}, "
-            f"warm start {'on, ' + str(warm['lists']) + ' lists' if warm['enabled'] else 'off'}{measured}")
+            f"warm start {'on, ' + str(warm['lists']) + ' lists' if warm['enabled'] else 'off'}{measured}"
+            + ("; first stage BM25 only: the dense one does not fit the budget" if payload.get("first_stage_reason")
+               else ""))

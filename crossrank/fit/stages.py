@@ -82,8 +82,12 @@ def run_size(ctx: Context, work: Path) -> tuple[dict[str, Any], str]:
 
 
 def run_first_stage(ctx: Context, work: Path) -> tuple[dict[str, Any], str]:
-    payload = first_mod.first_stage(ctx.payloads["validate"], ctx.payloads["split"], ctx.config.first_stage,
+    size = ctx.payloads["size"]
+    choice = size.get("first_stage") or ctx.config.first_stage  # sizing may keep BM25 alone to fit the budget
+    payload = first_mod.first_stage(ctx.payloads["validate"], ctx.payloads["split"], choice,
                                     first_stage_depth(ctx.config), ctx.config.embedder, ctx.cache_dir / "embeddings")
+    if size.get("first_stage_reason"):
+        payload["reason"] = size["first_stage_reason"]
     return payload, first_mod.summary(payload)
 
 

@@ -75,9 +75,9 @@ def train_model(model: Any, collection: Mapping[str, Any], lists: Sequence[Mappi
     from crossrank.training.trainer import Trainer
 
     key = f"eval_{evaluator.primary_metric}"
+    model.max_length = int(plan["max_length"])  # before the start model's evaluation: every checkpoint is compared
     start = evaluator(model)[evaluator.primary_metric] if start_metric is None else float(start_metric)
     dataset = training_dataset(lists, collection, plan["loss"])
-    model.max_length = int(plan["max_length"])
     args = training_args(plan, evaluator, work / "checkpoints", seed, fresh_head)
     from crossrank.warm_start.budget import TimeBudget
 

@@ -119,3 +119,45 @@ def test_rates_are_measured_again_at_a_shorter_planned_length(monkeypatch: pytes
     # a plan at the probe's own length is not measured twice
     assert _remeasured(None, [], lengths, rates, {**first, "max_length": 256}, counts, config, 1.0, 9.0, 0.0,
                        False)[0] is rates and asked == [192]
+
+
+def test_auto_first_stage_keeps_bm25_alone_when_embedding_the_corpus_leaves_no_epoch() -> None:
+    from crossrank.fit.size import _plan_or_lexical
+
+    counts = {"documents": 20000, "queries": 300, "train": 200, "dev": 50, "test": 50}
+    rates = Rates(128, train_pairs_per_s=20.0, score_pairs_per_s=60.0, embed_docs_per_s=20.0, seconds=5.0)
+    config = FitConfig(pairs=["x"], time_budget="15m", export="none")
+    chosen, plan = _plan_or_lexical(counts, [100] * 100, rates, config, 1.0, 9.0, 0.0, False, 128)
+    assert chosen.first_stage == "bm25" and plan["affordable_epochs"] >= 1.0
+    assert plan["first_stage_reason"].startswith(
+        "embedding 20000 documents would take 16.9 min at the measured 20.0 documents/s and leave no time")
+    # a pinned dense first stage is the user's choice: the budget error stands
+    with pytest.raises(ValueError, match="too small for one epoch"):
+        _plan_or_lexical(counts, [100] * 100, rates, FitConfig(pairs=["x"], time_budget="15m", export="none",
+                                                                first_stage="dense"), 1.0, 9.0, 0.0, False, 128)
+    # with time for both, auto keeps the dense stage
+    roomy, _ = _plan_or_lexical(counts, [100] * 100, rates, FitConfig(pairs=["x"], time_budget="60m"), 1.0, 9.0, 0.0,
+                                False, 128)
+    assert roomy.first_stage == "auto"
+
+
+def test_the_start_model_is_evaluated_at_the_planned_max_length() -> None:
+    from types import SimpleNamespace
+
+    from crossrank.fit.train import train_model
+
+    class Stop(Exception):
+        pass
+
+    seen: list[int] = []
+
+    def evaluator(model: SimpleNamespace) -> dict[str, float]:
+        seen.append(model.max_length)  # the checkpoints are scored at the plan's length: the start must be too
+        raise Stop
+
+    evaluator.primary_metric = "dev_ndcg@10"  # type: ignore[attr-defined]
+    model = SimpleNamespace(max_length=512)
+    with pytest.raises(Stop):
+        train_model(model, {}, [], {"max_length": 128, "loss": "listnet"}, evaluator, None, 0,  # type: ignore[arg-type]
+                    fresh_head=True, deadline=None)
+    assert seen == [128]
