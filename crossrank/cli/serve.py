@@ -27,6 +27,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--chunk-size", type=int, default=d.chunk_size,
                    help="pairs one request contributes to each scheduling round (large requests interleave)")
     p.add_argument("--max-wait-ms", type=float, default=d.max_wait_ms, help="how long an idle worker waits to fill")
+    p.add_argument("--batch-overhead-tokens", type=int, default=d.batch_overhead_tokens,
+                   help="cost of one more forward pass in padded tokens; batches are cut for the least padding "
+                        "plus this (0: fixed batch-size cuts)")
     p.add_argument("--max-client-batch-size", type=int, default=d.max_client_batch_size,
                    help="most documents in one request (413 above)")
     p.add_argument("--max-concurrent-requests", type=int, default=d.max_concurrent_requests,
@@ -47,7 +50,8 @@ def settings_from_args(args: argparse.Namespace) -> ServerSettings:
         return ServerSettings(
             host=args.host, port=args.port, api_key=args.api_key, max_batch_tokens=args.max_batch_tokens,
             batch_size=args.batch_size, chunk_size=args.chunk_size, max_wait_ms=args.max_wait_ms,
-            max_client_batch_size=args.max_client_batch_size, max_concurrent_requests=args.max_concurrent_requests,
+            batch_overhead_tokens=args.batch_overhead_tokens, max_client_batch_size=args.max_client_batch_size,
+            max_concurrent_requests=args.max_concurrent_requests,
             payload_limit=args.payload_limit, max_tokens_per_doc=args.max_tokens_per_doc,
             auto_truncate=not args.no_auto_truncate, drain_timeout_s=args.drain_timeout, workers=args.workers,
             model_id=args.model_id)

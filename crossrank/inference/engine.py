@@ -99,9 +99,10 @@ class ScoringEngine:
             cut[rows] = np.fromiter((len(ids) > limit for ids in whole), dtype=bool, count=rows.size)
         return cut
 
-    def plan(self, lengths: np.ndarray, batch_size: int, max_tokens: int | None = None) -> list[np.ndarray]:
+    def plan(self, lengths: np.ndarray, batch_size: int, max_tokens: int | None = None,
+             batch_overhead: int | None = None) -> list[np.ndarray]:
         """Length-sorted batches of positions (see :func:`plan_batches`)."""
-        return plan_batches(lengths, batch_size, max_tokens)
+        return plan_batches(lengths, batch_size, max_tokens, batch_overhead=batch_overhead)
 
     def run(self, encoded: EncodedPairs, idx: np.ndarray) -> np.ndarray:
         """Float32 logits ``(len(idx), C)`` for the rows ``idx`` of ``encoded``."""

@@ -3,7 +3,8 @@
 Requests hand in their encoded pairs (``ScoringEngine.encode``). The worker works in rounds: each
 round takes every request waiting, in arrival order: a request of at most ``batch_size`` pairs whole,
 a larger one by its next chunk (``chunk_size`` pairs, longest first); it merges them, lets
-``engine.plan`` cut the merged pairs into length-sorted batches under the token budget, and runs them
+``engine.plan`` cut the merged pairs into length-sorted batches under the token budget (where padding plus
+a per-batch overhead is least: a round of a few short requests pads far less that way), and runs them
 with ``engine.run``. A request is answered as soon as its last pair is
 scored. A 1,000-document request thus advances one chunk per round while a 10-document request that
 arrives meanwhile is done in the next round, instead of waiting behind the whole large request.
@@ -67,11 +68,15 @@ class DynamicBatcher:
         chunk_size: Pairs a request contributes to one round.
         max_wait_s: How long an idle worker waits for more requests before it starts.
         metrics: Where queue depth, batch sizes and inference time are recorded.
+        batch_overhead: Cost of one more forward pass in padded tokens: a round is cut into the batches with
+            the least padding plus this per batch (None: fixed ``batch_size`` cuts).
     """
 
     def __init__(self, engine: Any, batch_size: int = 32, max_batch_tokens: int = 16384, chunk_size: int = 8,
-                 max_wait_s: float = 0.002, metrics: ServerMetrics | None = None) -> None:
+                 max_wait_s: float = 0.002, metrics: ServerMetrics | None = None,
+                 batch_overhead: int | None = None) -> None:
         self.engine = engine
+        self.batch_overhead = batch_overhead
         self.batch_size = batch_size
         self.max_batch_tokens = max_batch_tokens
         self.chunk_size = chunk_size
@@ -164,7 +169,7 @@ class DynamicBatcher:
         owner = np.concatenate([np.full(len(rows), k, dtype=np.int64) for k, (_, rows) in enumerate(parts)])
         local = np.concatenate([rows for _, rows in parts])
         try:
-            for idx in self.engine.plan(merged.lengths, self.batch_size, self.max_batch_tokens):
+            for idx in self.engine.plan(merged.lengths, self.batch_size, self.max_batch_tokens, self.batch_overhead):
                 logits = self._forward(merged, idx)
                 for k in np.unique(owner[idx]):
                     job = parts[k][0]

@@ -96,7 +96,8 @@ class RerankService:
         self.metrics = metrics
         self.max_length = int(engine.max_length)
         self.batcher = DynamicBatcher(engine, settings.batch_size, settings.max_batch_tokens, settings.chunk_size,
-                                      settings.max_wait_ms / 1000.0, metrics)
+                                      settings.max_wait_ms / 1000.0, metrics,
+                                      batch_overhead=settings.batch_overhead_tokens or None)
         self._tokenize_pool: ThreadPoolExecutor | None = None
         self.stopped = False
 
