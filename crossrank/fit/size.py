@@ -61,12 +61,19 @@ def target_epochs(train_lists: int) -> float:
     return float(min(10, max(1, math.ceil(6000 / max(train_lists, 1)))))
 
 
+def embed_seconds(counts: Mapping[str, int], rates: Rates) -> float:
+    """Estimated seconds to embed the corpus and every query (dense first stage)."""
+    if not rates.embed_docs_per_s:
+        return 0.0
+    return counts["documents"] / rates.embed_docs_per_s + counts["queries"] / (
+        rates.embed_queries_per_s or rates.embed_docs_per_s)
+
+
 def fixed_costs(counts: Mapping[str, int], rates: Rates, scale: float, depth: int, eval_queries: int,
                 eval_depth: int, dense: bool, export: bool, warm: bool = False) -> dict[str, float]:
     """Estimated seconds of the stages that do not grow with training."""
     score = rates.score_pairs_per_s * scale
-    first = (counts["documents"] + counts["queries"]) / rates.embed_docs_per_s if dense and rates.embed_docs_per_s \
-        else 0.0
+    first = embed_seconds(counts, rates) if dense else 0.0
     return {
         "first_stage": first + counts["documents"] / 5000.0 + 2.0,
         "dev_evaluations": (EVALS + 1) * eval_queries * eval_depth / score,
@@ -203,7 +210,7 @@ def _plan_or_lexical(counts: Mapping[str, int], lengths: Sequence[int], rates: R
             raise
     lexical = dataclasses.replace(config, first_stage="bm25")
     plan = budget_plan(counts, lengths, rates, lexical, positives, want, elapsed, warm, top)
-    minutes = (counts["documents"] + counts["queries"]) / rates.embed_docs_per_s / 60
+    minutes = embed_seconds(counts, rates) / 60
     plan["first_stage_reason"] = (
         f"embedding {counts['documents']} documents would take {minutes:.1f} min at the measured "
         f"{rates.embed_docs_per_s:.1f} documents/s and leave no time for one epoch in the budget: BM25 only "
@@ -228,7 +235,7 @@ def _remeasured(model: Any, pairs: Sequence[tuple], lengths: Sequence[int], rate
 
     again = measure(model, pairs, [], length, None)
     rates = Rates(length, again.train_pairs_per_s, again.score_pairs_per_s, rates.embed_docs_per_s,
-                  rates.seconds + again.seconds)
+                  rates.seconds + again.seconds, rates.embed_queries_per_s)
     return rates, budget_plan(counts, lengths, rates, config, positives, want, elapsed + rates.seconds, warm, length)
 
 

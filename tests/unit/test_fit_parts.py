@@ -161,3 +161,14 @@ def test_the_start_model_is_evaluated_at_the_planned_max_length() -> None:
         train_model(model, {}, [], {"max_length": 128, "loss": "listnet"}, evaluator, None, 0,  # type: ignore[arg-type]
                     fresh_head=True, deadline=None)
     assert seen == [128]
+
+
+def test_queries_are_costed_at_their_own_embedding_rate() -> None:
+    from crossrank.fit.size import embed_seconds
+
+    counts = {"documents": 5000, "queries": 1000}
+    both = Rates(128, 8.0, 30.0, embed_docs_per_s=20.0, seconds=1.0, embed_queries_per_s=200.0)
+    assert embed_seconds(counts, both) == 5000 / 20.0 + 1000 / 200.0
+    # an older plan without the query rate counts queries as documents; no dense stage costs nothing
+    assert embed_seconds(counts, Rates(128, 8.0, 30.0, 20.0, 1.0)) == 6000 / 20.0
+    assert embed_seconds(counts, Rates(128, 8.0, 30.0, None, 1.0)) == 0.0
