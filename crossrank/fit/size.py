@@ -221,15 +221,15 @@ def _plan_or_lexical(counts: Mapping[str, int], lengths: Sequence[int], rates: R
 def _remeasured(model: Any, pairs: Sequence[tuple], lengths: Sequence[int], rates: Rates, plan: dict[str, Any],
                 counts: Mapping[str, int], config: FitConfig, positives: float, want: float, elapsed: float,
                 warm: bool) -> tuple[Rates, dict[str, Any]]:
-    """Rates measured again at the plan's max_length when it is shorter than the probe's, and the plan made
+    """Rates measured again at the plan's max_length when it differs from the probe's, and the plan made
     from them (lengths up to that one only).
 
     Scaling the probe's rates by mean token length over-estimates the cost of shorter pairs (attention and
-    padding shrink faster than linearly): on SciFact, scaled from 256 to 128 tokens, the estimates ran ~20%
-    above the stage times measured, and the run ended at 74% of its budget.
+    padding shrink faster than linearly) and under-estimates longer ones: on SciFact, scaled from 256 to 128
+    tokens, the estimates ran ~20% above the stage times measured, and the run ended at 74% of its budget.
     """
     length = plan["max_length"]
-    if length >= rates.max_length:
+    if length == rates.max_length:
         return rates, plan
     from crossrank.fit.probe import measure
 

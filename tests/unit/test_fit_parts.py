@@ -172,3 +172,22 @@ def test_queries_are_costed_at_their_own_embedding_rate() -> None:
     # an older plan without the query rate counts queries as documents; no dense stage costs nothing
     assert embed_seconds(counts, Rates(128, 8.0, 30.0, 20.0, 1.0)) == 6000 / 20.0
     assert embed_seconds(counts, Rates(128, 8.0, 30.0, None, 1.0)) == 0.0
+
+
+def test_a_longer_planned_length_is_measured_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    import crossrank.fit.probe as probe
+    from crossrank.fit.size import _remeasured
+
+    def slow_at_512(model: object, pairs: object, documents: object, max_length: int, embedder: object) -> Rates:
+        return Rates(max_length, train_pairs_per_s=2.0, score_pairs_per_s=20.0, embed_docs_per_s=None, seconds=9.0)
+
+    monkeypatch.setattr(probe, "measure", slow_at_512)
+    counts = {"documents": 1000, "queries": 300, "train": 200, "dev": 50, "test": 50}
+    rates = Rates(256, train_pairs_per_s=10.0, score_pairs_per_s=80.0, embed_docs_per_s=50.0, seconds=5.0)
+    config = FitConfig(pairs=["x"], time_budget="20m", export="none")
+    lengths = [400] * 100
+    first = budget_plan(counts, lengths, rates, config, 1.0, 9.0, 0.0, False, 512)
+    assert first["max_length"] == 512  # scaled up linearly from 256 tokens: looks affordable
+    again, plan = _remeasured(None, [], lengths, rates, first, counts, config, 1.0, 9.0, 0.0, False)
+    # measured at 512 the pairs train at 2/s, not the scaled 6.4/s: the plan steps down to a length that fits
+    assert again.max_length == 512 and plan["max_length"] < 512 and plan["affordable_epochs"] >= 1.0
