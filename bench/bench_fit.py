@@ -48,10 +48,13 @@ def table(results: dict, command: str, wall: float, budget: float | None) -> str
              f"{test['reranker']['map']:.4f} |",
              f"| fused with {results['first_stage']} (weight {results['fusion_weight']:.2f}) | "
              f"{test['fused'][key]:.4f} | {test['fused']['mrr@10']:.4f} | {test['fused']['map']:.4f} |"]
-    used = f" ({wall / budget:.0%} of the budget)" if budget else ""
+    total = sum(results["seconds"].values())  # cached stages count with the time they took when they ran
+    used = f" ({total / budget:.0%} of the budget)" if budget else ""
+    resumed = "" if abs(total - wall) < 0.05 * total else f"; this process ran {wall / 60:.1f} min (a resumed run)"
     return "\n".join([
-        f"Command: `{command}`", "", f"Machine: {machine()}; date {date.today().isoformat()}; wall {wall / 60:.1f} min"
-        f"{used}.", "", "| test ranking | NDCG@10 | MRR@10 | MAP |", "|---|---|---|---|", *rows, "",
+        f"Command: `{command}`", "", f"Machine: {machine()}; date {date.today().isoformat()}; the stages took "
+        f"{total / 60:.1f} min{used}{resumed}.", "", "| test ranking | NDCG@10 | MRR@10 | MAP |", "|---|---|---|---|",
+        *rows, "",
         f"Fused - best first stage ({best_name}): {test['fused'][key] - best:+.4f} NDCG@10; reranker alone - BM25: "
         f"{test['reranker'][key] - first.get('bm25', {key: float('nan')})[key]:+.4f}.", "",
         f"Plan: {json.dumps(results['plan'])}", f"Seconds per stage: {json.dumps(results['seconds'])}"])
