@@ -221,22 +221,28 @@ def _plan_or_lexical(counts: Mapping[str, int], lengths: Sequence[int], rates: R
 def _remeasured(model: Any, pairs: Sequence[tuple], lengths: Sequence[int], rates: Rates, plan: dict[str, Any],
                 counts: Mapping[str, int], config: FitConfig, positives: float, want: float, elapsed: float,
                 warm: bool) -> tuple[Rates, dict[str, Any]]:
-    """Rates measured again at the plan's max_length when it differs from the probe's, and the plan made
-    from them (lengths up to that one only).
+    """The plan made from rates measured at its own max_length, and those rates.
 
-    Scaling the probe's rates by mean token length over-estimates the cost of shorter pairs (attention and
-    padding shrink faster than linearly) and under-estimates longer ones: on SciFact, scaled from 256 to 128
-    tokens, the estimates ran ~20% above the stage times measured, and the run ended at 74% of its budget.
+    Scaling rates by mean token length over-estimates the cost of shorter pairs (attention and padding shrink
+    faster than linearly) and under-estimates longer ones: on SciFact, scaled from 256 to 128 tokens, the
+    estimates ran ~20% above the stage times measured, and the run ended at 74% of its budget. So while the
+    plan's length has no measurement of its own, it is measured there (kept for later rounds) and the plan
+    made again from lengths up to that one; the length only goes down, so this ends within the ladder.
     """
-    length = plan["max_length"]
-    if length == rates.max_length:
-        return rates, plan
     from crossrank.fit.probe import measure
 
-    again = measure(model, pairs, [], length, None)
-    rates = Rates(length, again.train_pairs_per_s, again.score_pairs_per_s, rates.embed_docs_per_s,
-                  rates.seconds + again.seconds, rates.embed_queries_per_s)
-    return rates, budget_plan(counts, lengths, rates, config, positives, want, elapsed + rates.seconds, warm, length)
+    measured = {rates.max_length: rates}
+    spent = rates.seconds
+    while plan["max_length"] != rates.max_length:
+        length = plan["max_length"]
+        if length not in measured:
+            again = measure(model, pairs, [], length, None)
+            spent += again.seconds
+            measured[length] = Rates(length, again.train_pairs_per_s, again.score_pairs_per_s,
+                                     rates.embed_docs_per_s, 0.0, rates.embed_queries_per_s)
+        rates = measured[length]
+        plan = budget_plan(counts, lengths, rates, config, positives, want, elapsed + spent, warm, length)
+    return dataclasses.replace(rates, seconds=spent), plan
 
 
 def sample_pairs(collection: Mapping[str, Any], query_ids: Sequence[str], count: int, seed: int) -> list[tuple]:

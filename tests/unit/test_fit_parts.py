@@ -118,7 +118,7 @@ def test_rates_are_measured_again_at_a_shorter_planned_length(monkeypatch: pytes
     assert plan["max_length"] == 192 and plan["affordable_epochs"] > 1.3 * first["affordable_epochs"]
     # a plan at the probe's own length is not measured twice
     assert _remeasured(None, [], lengths, rates, {**first, "max_length": 256}, counts, config, 1.0, 9.0, 0.0,
-                       False)[0] is rates and asked == [192]
+                       False)[0] == rates and asked == [192]
 
 
 def test_auto_first_stage_keeps_bm25_alone_when_embedding_the_corpus_leaves_no_epoch() -> None:
@@ -189,5 +189,7 @@ def test_a_longer_planned_length_is_measured_too(monkeypatch: pytest.MonkeyPatch
     first = budget_plan(counts, lengths, rates, config, 1.0, 9.0, 0.0, False, 512)
     assert first["max_length"] == 512  # scaled up linearly from 256 tokens: looks affordable
     again, plan = _remeasured(None, [], lengths, rates, first, counts, config, 1.0, 9.0, 0.0, False)
-    # measured at 512 the pairs train at 2/s, not the scaled 6.4/s: the plan steps down to a length that fits
-    assert again.max_length == 512 and plan["max_length"] < 512 and plan["affordable_epochs"] >= 1.0
+    # measured at 512 the pairs train at 2/s, not the scaled 6.4/s: the plan steps down to 256 tokens, and
+    # plans there with the probe's own 256-token rates (not the 512 ones scaled down); both probes count
+    assert (again.max_length, again.train_pairs_per_s, again.seconds) == (256, 10.0, 14.0)
+    assert plan["max_length"] == 256 and plan["affordable_epochs"] >= 1.0
