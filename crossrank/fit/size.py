@@ -174,10 +174,22 @@ def _plan_at(counts: Mapping[str, int], lengths: Sequence[int], rates: Rates, co
             "warm_pairs": int(warm_s * per_s), "train_pairs_per_s": per_s, "train_pairs": pairs}
 
 
-def budget_plan(counts: Mapping[str, int], lengths: Sequence[int], rates: Rates, config: FitConfig, positives: float,
-                want_epochs: float, elapsed: float, warm: bool, top_length: int) -> dict[str, Any]:
+def rates_for(measured: Rates | Mapping[int, Rates], length: int) -> Rates:
+    """The rates measured at ``length``, else at the nearest measured length (ties: the longer one, whose
+    scaled-down estimate errs on the safe side)."""
+    if isinstance(measured, Rates):
+        return measured
+    return measured[min(measured, key=lambda n: (abs(math.log(n / length)), -n))]
+
+
+def budget_plan(counts: Mapping[str, int], lengths: Sequence[int], rates: Rates | Mapping[int, Rates],
+                config: FitConfig, positives: float, want_epochs: float, elapsed: float, warm: bool,
+                top_length: int) -> dict[str, Any]:
     """The largest max_length (down to 128), then the most hard negatives per list (down to 3), whose plan
-    still trains ``min(want, 2)`` epochs inside the budget; else the first that trains one epoch."""
+    still trains ``min(want, 2)`` epochs inside the budget; else the first that trains one epoch.
+
+    ``rates``: one measurement, or measurements by max_length (each length is costed from the nearest).
+    """
     candidates = [top_length] if config.max_length else [n for n in LADDER if 128 <= n <= top_length][::-1] or \
         [top_length]
     need = config.epochs or min(want_epochs, 2.0)
@@ -185,7 +197,7 @@ def budget_plan(counts: Mapping[str, int], lengths: Sequence[int], rates: Rates,
     for length in candidates:
         for negatives in negative_ladder(config.num_negatives):
             pairs = int(round(counts["train"] * (positives + negatives + config.random_negatives)))
-            plan = {**_plan_at(counts, lengths, rates, config, length, pairs, elapsed, warm),
+            plan = {**_plan_at(counts, lengths, rates_for(rates, length), config, length, pairs, elapsed, warm),
                     "num_negatives": negatives}
             if plan["affordable_epochs"] >= need:
                 return plan
@@ -193,8 +205,9 @@ def budget_plan(counts: Mapping[str, int], lengths: Sequence[int], rates: Rates,
                 fallback = plan
     if fallback is not None:
         return fallback
-    raise _budget_error(float(config.time_budget or 0.0), int(plan["train_pairs"] * (config.epochs or 1.0)), rates,
-                        plan["train_pairs_per_s"] / rates.train_pairs_per_s, plan["estimates"], elapsed,
+    last = rates_for(rates, plan["max_length"])
+    raise _budget_error(float(config.time_budget or 0.0), int(plan["train_pairs"] * (config.epochs or 1.0)), last,
+                        plan["train_pairs_per_s"] / last.train_pairs_per_s, plan["estimates"], elapsed,
                         plan["max_length"])
 
 
@@ -220,29 +233,29 @@ def _plan_or_lexical(counts: Mapping[str, int], lengths: Sequence[int], rates: R
 
 def _remeasured(model: Any, pairs: Sequence[tuple], lengths: Sequence[int], rates: Rates, plan: dict[str, Any],
                 counts: Mapping[str, int], config: FitConfig, positives: float, want: float, elapsed: float,
-                warm: bool) -> tuple[Rates, dict[str, Any]]:
-    """The plan made from rates measured at its own max_length, and those rates.
+                warm: bool, top: int) -> tuple[Rates, dict[str, Any]]:
+    """The plan made once its own max_length has been measured, and the rates measured there.
 
     Scaling rates by mean token length over-estimates the cost of shorter pairs (attention and padding shrink
     faster than linearly) and under-estimates longer ones: on SciFact, scaled from 256 to 128 tokens, the
     estimates ran ~20% above the stage times measured, and the run ended at 74% of its budget. So while the
-    plan's length has no measurement of its own, it is measured there (kept for later rounds) and the plan
-    made again from lengths up to that one; the length only goes down, so this ends within the ladder.
+    plan's length has no measurement of its own (at most three more probes), it is measured there and the
+    plan made again, each length costed from its nearest measurement.
     """
     from crossrank.fit.probe import measure
 
     measured = {rates.max_length: rates}
     spent = rates.seconds
-    while plan["max_length"] != rates.max_length:
+    for _ in range(3):
         length = plan["max_length"]
-        if length not in measured:
-            again = measure(model, pairs, [], length, None)
-            spent += again.seconds
-            measured[length] = Rates(length, again.train_pairs_per_s, again.score_pairs_per_s,
-                                     rates.embed_docs_per_s, 0.0, rates.embed_queries_per_s)
-        rates = measured[length]
-        plan = budget_plan(counts, lengths, rates, config, positives, want, elapsed + spent, warm, length)
-    return dataclasses.replace(rates, seconds=spent), plan
+        if length in measured:
+            break
+        again = measure(model, pairs, [], length, None)
+        spent += again.seconds
+        measured[length] = Rates(length, again.train_pairs_per_s, again.score_pairs_per_s, rates.embed_docs_per_s,
+                                 0.0, rates.embed_queries_per_s)
+        plan = budget_plan(counts, lengths, measured, config, positives, want, elapsed + spent, warm, top)
+    return dataclasses.replace(rates_for(measured, plan["max_length"]), seconds=spent), plan
 
 
 def sample_pairs(collection: Mapping[str, Any], query_ids: Sequence[str], count: int, seed: int) -> list[tuple]:
@@ -290,7 +303,8 @@ def size_run(collection: Mapping[str, Any], split: Mapping[str, list[str]], conf
                         config.embedder if config.first_stage != "bm25" else None)
         config, plan = _plan_or_lexical(counts, lengths, rates, config, positives, want, elapsed + rates.seconds,
                                         warm, top)
-        rates, plan = _remeasured(model, pairs, lengths, rates, plan, counts, config, positives, want, elapsed, warm)
+        rates, plan = _remeasured(model, pairs, lengths, rates, plan, counts, config, positives, want, elapsed, warm,
+                                  top)
         epochs = config.epochs or round(min(want, plan["affordable_epochs"]), 2)
     group = positives + plan["num_negatives"] + config.random_negatives
     per_step, units = training_units(loss, counts["train"], group, config.batch_pairs)

@@ -111,14 +111,14 @@ def test_rates_are_measured_again_at_a_shorter_planned_length(monkeypatch: pytes
     lengths = [400] * 100
     first = budget_plan(counts, lengths, rates, config, 1.0, 9.0, 0.0, False, 512)
     assert first["max_length"] == 192
-    again, plan = _remeasured(None, [], lengths, rates, first, counts, config, 1.0, 9.0, 0.0, False)
+    again, plan = _remeasured(None, [], lengths, rates, first, counts, config, 1.0, 9.0, 0.0, False, 512)
     assert asked == [192]
     assert (again.max_length, again.train_pairs_per_s, again.embed_docs_per_s, again.seconds) == (192, 12.0, 50.0, 7.0)
     # the faster measured rate buys more epochs at that length; longer ones are not tried on a scaled guess
     assert plan["max_length"] == 192 and plan["affordable_epochs"] > 1.3 * first["affordable_epochs"]
     # a plan at the probe's own length is not measured twice
     assert _remeasured(None, [], lengths, rates, {**first, "max_length": 256}, counts, config, 1.0, 9.0, 0.0,
-                       False)[0] == rates and asked == [192]
+                       False, 512)[0] == rates and asked == [192]
 
 
 def test_auto_first_stage_keeps_bm25_alone_when_embedding_the_corpus_leaves_no_epoch() -> None:
@@ -188,8 +188,8 @@ def test_a_longer_planned_length_is_measured_too(monkeypatch: pytest.MonkeyPatch
     lengths = [400] * 100
     first = budget_plan(counts, lengths, rates, config, 1.0, 9.0, 0.0, False, 512)
     assert first["max_length"] == 512  # scaled up linearly from 256 tokens: looks affordable
-    again, plan = _remeasured(None, [], lengths, rates, first, counts, config, 1.0, 9.0, 0.0, False)
-    # measured at 512 the pairs train at 2/s, not the scaled 6.4/s: the plan steps down to 256 tokens, and
-    # plans there with the probe's own 256-token rates (not the 512 ones scaled down); both probes count
-    assert (again.max_length, again.train_pairs_per_s, again.seconds) == (256, 10.0, 14.0)
+    again, plan = _remeasured(None, [], lengths, rates, first, counts, config, 1.0, 9.0, 0.0, False, 512)
+    # measured at 512 the pairs train at 2/s, not the scaled 6.4/s; 320 (costed from 256) is measured next and
+    # is as slow; the plan lands on 256 with the probe's own 256-token rates; every probe's time counts
+    assert (again.max_length, again.train_pairs_per_s, again.seconds) == (256, 10.0, 5.0 + 9.0 + 9.0)
     assert plan["max_length"] == 256 and plan["affordable_epochs"] >= 1.0
