@@ -23,6 +23,7 @@ from crossrank.fit.config import FitConfig
 from crossrank.fit.probe import LADDER, PROBE_MAX_LENGTH, Rates
 
 DEPTHS = (100, 50, 30, 20, 10)
+MIN_DEPTH = 20  # rerank at least the top 20 when some max_length leaves time for it
 EVALS = 5
 WARM_SHARE = 0.3
 WARM_LIST = 16  # documents per warm-start list (the teacher's top 8 + 8 sampled)
@@ -193,18 +194,21 @@ def budget_plan(counts: Mapping[str, int], lengths: Sequence[int], rates: Rates 
     candidates = [top_length] if config.max_length else [n for n in LADDER if 128 <= n <= top_length][::-1] or \
         [top_length]
     need = config.epochs or min(want_epochs, 2.0)
-    fallback = None
+    plans = []
     for length in candidates:
         for negatives in negative_ladder(config.num_negatives):
             pairs = int(round(counts["train"] * (positives + negatives + config.random_negatives)))
-            plan = {**_plan_at(counts, lengths, rates_for(rates, length), config, length, pairs, elapsed, warm),
-                    "num_negatives": negatives}
-            if plan["affordable_epochs"] >= need:
-                return plan
-            if fallback is None and plan["affordable_epochs"] >= (config.epochs or 1.0):
-                fallback = plan
-    if fallback is not None:
-        return fallback
+            plans.append({**_plan_at(counts, lengths, rates_for(rates, length), config, length, pairs, elapsed, warm),
+                          "num_negatives": negatives})
+    plan = plans[-1]
+    # a length whose scoring cost pushes the rerank depth under MIN_DEPTH comes last: reranking only the top
+    # 10 cannot bring a missed document into the top 10, which a longer max_length does not make up for
+    for deep in (True, False):
+        keep = [p for p in plans if not deep or p["depth"] >= min(MIN_DEPTH, DEPTHS[0])]
+        for enough in (need, config.epochs or 1.0):
+            found = next((p for p in keep if p["affordable_epochs"] >= enough), None)
+            if found is not None:
+                return found
     last = rates_for(rates, plan["max_length"])
     raise _budget_error(float(config.time_budget or 0.0), int(plan["train_pairs"] * (config.epochs or 1.0)), last,
                         plan["train_pairs_per_s"] / last.train_pairs_per_s, plan["estimates"], elapsed,

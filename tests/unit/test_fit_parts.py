@@ -193,3 +193,16 @@ def test_a_longer_planned_length_is_measured_too(monkeypatch: pytest.MonkeyPatch
     # is as slow; the plan lands on 256 with the probe's own 256-token rates; every probe's time counts
     assert (again.max_length, again.train_pairs_per_s, again.seconds) == (256, 10.0, 5.0 + 9.0 + 9.0)
     assert plan["max_length"] == 256 and plan["affordable_epochs"] >= 1.0
+
+
+def test_a_length_that_cuts_the_rerank_depth_under_20_comes_last() -> None:
+    import crossrank.fit.size as size
+
+    counts = {"documents": 5183, "queries": 1107, "train": 657, "dev": 150, "test": 300}
+    measured = {256: Rates(256, 2.66, 15.2, 17.0, 30.0, 80.0), 192: Rates(192, 5.1, 21.1, 17.0, 0.0, 80.0)}
+    config = FitConfig(pairs=["x"], time_budget="30m")
+    plan = budget_plan(counts, [600] * 100, measured, config, 1.13, 10.0, 40.0, False, 512)
+    # at 192 tokens scoring dev + test at depth 20 no longer fits its share: 128 tokens with depth 20 is kept
+    assert (plan["max_length"], plan["depth"]) == (128, 20) and plan["affordable_epochs"] >= 1.0
+    shallow = [p for p in (size._plan_at(counts, [600] * 100, measured[192], config, 192, 657 * 9, 40.0, False),)]
+    assert shallow[0]["depth"] == 10
