@@ -204,7 +204,7 @@ def budget_plan(counts: Mapping[str, int], lengths: Sequence[int], rates: Rates 
     # a length whose scoring cost pushes the rerank depth under MIN_DEPTH comes last: reranking only the top
     # 10 cannot bring a missed document into the top 10, which a longer max_length does not make up for
     for deep in (True, False):
-        keep = [p for p in plans if not deep or p["depth"] >= min(MIN_DEPTH, DEPTHS[0])]
+        keep = [p for p in plans if not deep or p["depth"] >= MIN_DEPTH]
         for enough in (need, config.epochs or 1.0):
             found = next((p for p in keep if p["affordable_epochs"] >= enough), None)
             if found is not None:

@@ -36,6 +36,24 @@ def test_hybrid_pools_both_lists_and_weights_them() -> None:
     assert set(hybrid_run(bm25, dense, 0.5, 10)["q"]) == {"a", "b", "c", "d"}
 
 
+SMALL_COUNTS = {"documents": 1000, "queries": 300, "train": 200, "dev": 50, "test": 50}
+
+
+def fake_probe(monkeypatch: pytest.MonkeyPatch, train: float, score: float, seconds: float) -> list[int]:
+    """Replace the throughput probe with fixed rates; returns the lengths it is asked to measure."""
+    import crossrank.fit.probe as probe
+
+    asked: list[int] = []
+
+    def measure(model: object, pairs: object, documents: object, max_length: int, embedder: object) -> Rates:
+        asked.append(max_length)
+        return Rates(max_length, train_pairs_per_s=train, score_pairs_per_s=score, embed_docs_per_s=None,
+                     seconds=seconds)
+
+    monkeypatch.setattr(probe, "measure", measure)
+    return asked
+
+
 def test_hard_negatives_keep_the_range_and_the_margin() -> None:
     docs = [f"d{i}" for i in range(8)]
     run = {"q": {f"d{i}": 10.0 - i for i in range(8)}}
@@ -95,17 +113,11 @@ def test_warm_start_too_short_to_teach_is_skipped_with_the_reason() -> None:
 
 
 def test_rates_are_measured_again_at_a_shorter_planned_length(monkeypatch: pytest.MonkeyPatch) -> None:
-    import crossrank.fit.probe as probe
     from crossrank.fit.size import _remeasured
 
-    asked: list[int] = []
-
-    def fake_measure(model: object, pairs: object, documents: object, max_length: int, embedder: object) -> Rates:
-        asked.append(max_length)  # shorter pairs train faster than length scaling says
-        return Rates(max_length, train_pairs_per_s=12.0, score_pairs_per_s=150.0, embed_docs_per_s=None, seconds=2.0)
-
-    monkeypatch.setattr(probe, "measure", fake_measure)
-    counts = {"documents": 1000, "queries": 300, "train": 200, "dev": 50, "test": 50}
+    # shorter pairs train faster than length scaling says
+    asked = fake_probe(monkeypatch, train=12.0, score=150.0, seconds=2.0)
+    counts = dict(SMALL_COUNTS)
     rates = Rates(256, train_pairs_per_s=4.0, score_pairs_per_s=50.0, embed_docs_per_s=50.0, seconds=5.0)
     config = FitConfig(pairs=["x"], time_budget="12m", export="none")
     lengths = [400] * 100
@@ -175,14 +187,10 @@ def test_queries_are_costed_at_their_own_embedding_rate() -> None:
 
 
 def test_a_longer_planned_length_is_measured_too(monkeypatch: pytest.MonkeyPatch) -> None:
-    import crossrank.fit.probe as probe
     from crossrank.fit.size import _remeasured
 
-    def slow_at_512(model: object, pairs: object, documents: object, max_length: int, embedder: object) -> Rates:
-        return Rates(max_length, train_pairs_per_s=2.0, score_pairs_per_s=20.0, embed_docs_per_s=None, seconds=9.0)
-
-    monkeypatch.setattr(probe, "measure", slow_at_512)
-    counts = {"documents": 1000, "queries": 300, "train": 200, "dev": 50, "test": 50}
+    fake_probe(monkeypatch, train=2.0, score=20.0, seconds=9.0)  # slow at every length it is asked
+    counts = dict(SMALL_COUNTS)
     rates = Rates(256, train_pairs_per_s=10.0, score_pairs_per_s=80.0, embed_docs_per_s=50.0, seconds=5.0)
     config = FitConfig(pairs=["x"], time_budget="20m", export="none")
     lengths = [400] * 100
