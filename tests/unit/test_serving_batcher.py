@@ -144,3 +144,19 @@ def test_stop_drains_then_refuses(engine: Any) -> None:
     assert future.result(0).shape == (30, 1)  # submitted before stop: finished, not dropped
     with pytest.raises(RuntimeError, match="not running"):
         batcher.submit(engine.encode(pairs(2, 9)))
+
+
+def test_batch_overhead_setting_is_checked_and_reaches_the_plan(engine: Any) -> None:
+    from crossrank.serving.settings import ServerSettings
+
+    with pytest.raises(ValueError, match=r"^batch_overhead_tokens must be an integer >= 0; found -1\.$"):
+        ServerSettings(batch_overhead_tokens=-1)
+    pairs = [("q", "short"), ("q", "a much longer document " * 8), ("q", "mid length text here")]
+    batcher = DynamicBatcher(engine, batch_size=32, batch_overhead=0)
+    batcher.start()
+    try:
+        # overhead 0 lets the plan cut for padding alone; the logits must equal the plain engine ones
+        got = batcher.submit(engine.encode(pairs)).result(timeout=60)
+    finally:
+        batcher.stop()
+    assert np.allclose(got, engine.logits(pairs), atol=1e-5)
