@@ -9,7 +9,7 @@ from typing import Any, Protocol
 import torch
 
 from crossrank.data.columns import resolve_columns
-from crossrank.data.grid import GridLoss, batch_generator, build_grid
+from crossrank.data.grid import GridLoss, batch_generator
 
 
 class PairTokenizer(Protocol):
@@ -65,9 +65,10 @@ class RerankCollator:
     def __call__(self, rows: list[dict[str, Any]]) -> dict[str, Any]:
         name, rows = self._split_name(rows)
         roles = resolve_columns(list(rows[0]))
-        spec = self.loss_for(name).grid_spec()
-        generator = batch_generator(self.seed, rows, roles.inputs[0]) if spec.input_format == "in_batch" else None
-        grid = build_grid(rows, roles.inputs, roles.label, spec.input_format, spec.in_batch_negatives, generator)
+        loss = self.loss_for(name)
+        in_batch = loss.grid_spec().input_format == "in_batch"
+        generator = batch_generator(self.seed, rows, roles.inputs[0]) if in_batch else None
+        grid = loss.build_grid(rows, roles.inputs, roles.label, generator)  # the loss's own (ResidualLoss adds one)
         pairs = grid.pairs()
         features = self.model.tokenize(pairs, padding=True)
         labels = grid.labels if grid.labels is not None else torch.zeros(grid.mask.shape)

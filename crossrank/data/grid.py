@@ -51,6 +51,9 @@ class GridLoss(Protocol):
 
     def grid_spec(self) -> GridSpec: ...
 
+    def build_grid(self, rows: list[dict[str, Any]], input_columns: list[str], label_column: str | None,
+                   generator: torch.Generator | None = None) -> Grid: ...
+
 
 @dataclass
 class Grid:

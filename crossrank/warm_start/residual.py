@@ -66,7 +66,8 @@ class ResidualLoss(RerankLoss):
                              f"{base.input_format!r} rows.")
         self.base, self.weight = base, float(weight)
 
-    def build_grid(self, rows: list[dict[str, Any]], input_columns: list[str], label_column: str | None) -> Grid:
+    def build_grid(self, rows: list[dict[str, Any]], input_columns: list[str], label_column: str | None,
+                   generator: torch.Generator | None = None) -> Grid:
         if label_column is None:
             raise ValueError("ResidualLoss needs labels holding [labels..., first-stage scores...] per list.")
         split = []

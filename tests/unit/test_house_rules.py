@@ -27,10 +27,10 @@ def test_in_batch_grid_is_seeded_and_leaves_the_global_rng_alone(tiny_bert: Path
     from crossrank.losses import MultipleNegativesRankingLoss
 
     grids: list[Any] = []
-    build = collator.build_grid
-    monkeypatch.setattr(collator, "build_grid", lambda *a, **k: grids.append(build(*a, **k)) or grids[-1])
     model = CrossEncoder(tiny_bert)
     loss = MultipleNegativesRankingLoss(model, num_negatives=2)
+    build = loss.build_grid
+    monkeypatch.setattr(loss, "build_grid", lambda *a, **k: grids.append(build(*a, **k)) or grids[-1])
     torch.manual_seed(0)
     state = torch.get_rng_state()
     batch = collator.RerankCollator(model, loss, seed=3)(TRIPLETS)

@@ -272,6 +272,28 @@ def test_residual_loss_is_the_base_loss_of_shifted_scores(tiny_bert: Path) -> No
         loss.build_grid([data[0]], ["query", "documents"], "labels")
 
 
+def test_residual_loss_trains_through_the_trainer(tiny_bert: Path, tmp_path: Path) -> None:
+    """The collator builds the batch with the loss's own grid, so the packed first-stage scores reach the loss."""
+    from datasets import Dataset
+
+    from crossrank import Trainer
+    from crossrank.losses import ListNetLoss
+    from crossrank.training.args import TrainingArguments
+
+    model = _tiny_model(tiny_bert)
+    data = Dataset.from_dict({"query": ["q1", "q2"], "documents": [["a", "b", "c"], ["d", "e", "f"]],
+                              "labels": [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]})
+    packed = with_first_stage(data, [[3.0, 2.0, 1.0], [1.0, 5.0, 2.0]])
+    seen: list[tuple[int, ...]] = []
+    loss = ResidualLoss(model, ListNetLoss(model), weight=1.0)
+    original = loss.compute
+    loss.compute = lambda s, y, m: (seen.append(tuple(y.shape)), original(s, y, m))[1]  # type: ignore[method-assign]
+    args = TrainingArguments(output_dir=str(tmp_path), max_steps=2, per_device_train_batch_size=2,
+                             save_strategy="no", report_to=[], disable_tqdm=True)
+    Trainer(model, args, train_dataset=packed, loss=loss).train()
+    assert seen == [(2, 3, 2), (2, 3, 2)]
+
+
 def test_head_fit_is_applied_only_when_it_predicts_unseen_lists(tiny_bert: Path) -> None:
     from crossrank.losses import ListNetLoss
     from crossrank.warm_start.head_init import dropout_ridge, fit_head, output_layer
