@@ -24,13 +24,25 @@ FEATURE_KEYS = ("input_ids", "attention_mask", "token_type_ids")
 
 
 class Backend(Protocol):
-    """Runs one padded batch: ``{input_ids, attention_mask[, token_type_ids]}`` (int64) -> logits (B, C)."""
+    """Runs one padded batch: ``{input_ids, attention_mask[, token_type_ids]}`` (int64) -> logits (B, C).
+
+    ``batch_overhead_tokens`` is what one more forward pass costs beyond its tokens, in padded tokens: the
+    server's batcher cuts its rounds where padding plus this per batch is least. ``bench/bench_batch_cost.py``
+    measures it (a least-squares fit of batch time on rows x width).
+    """
+
+    batch_overhead_tokens: int
 
     def __call__(self, features: dict[str, np.ndarray]) -> np.ndarray: ...
 
 
 class TorchBackend:
     """The PyTorch backend: a Hugging Face sequence-classification model, on whatever device it sits."""
+
+    # eager PyTorch pays Python dispatch per layer and op on every forward. Alone, a small batch costs ~35-90
+    # padded tokens more than its tokens on this project's 2-core CPU (bench/bench_batch_cost.py, noisy); inside
+    # the loaded server more (its threads share the cores): at 16 clients, 160 ran 116 pairs/s, 32 ran 99
+    batch_overhead_tokens = 160
 
     def __init__(self, model: Any) -> None:
         self.model = model
@@ -98,6 +110,12 @@ class ScoringEngine:
                                    truncation=False, verbose=False)["input_ids"]
             cut[rows] = np.fromiter((len(ids) > limit for ids in whole), dtype=bool, count=rows.size)
         return cut
+
+    @property
+    def batch_overhead_tokens(self) -> int | None:
+        """The backend's cost of one more forward pass in padded tokens (None when it does not say)."""
+        value = getattr(self.backend, "batch_overhead_tokens", None)
+        return None if value is None else int(value)
 
     def plan(self, lengths: np.ndarray, batch_size: int, max_tokens: int | None = None,
              batch_overhead: int | None = None) -> list[np.ndarray]:

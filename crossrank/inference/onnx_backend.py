@@ -129,6 +129,11 @@ class OnnxBackend:
         threads: intra-op threads (default: ONNX Runtime's, one per physical core).
     """
 
+    # one ONNX Runtime call costs little beyond its tokens: -6 to 12 padded tokens of the int8 MiniLM on this
+    # project's 2-core CPU (bench/bench_batch_cost.py), and 32-row batches were no cheaper per token than
+    # 16-row ones, so tight batches win; the server at 16 clients ran 155 pairs/s at 16 vs 149 at 160
+    batch_overhead_tokens = 16
+
     def __init__(self, path: str | os.PathLike[str], provider: str | None = None, threads: int | None = None) -> None:
         self.path = Path(path)
         self.session = open_session(path, provider, threads)

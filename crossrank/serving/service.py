@@ -60,6 +60,14 @@ class Scored:
                 f"(max_tokens_per_doc, or {max_length} tokens per query-document pair)."]
 
 
+def batch_overhead(settings: ServerSettings, engine: Any) -> int | None:
+    """The batcher's per-batch overhead: the setting, else the backend's own; 0 means fixed cuts (None)."""
+    value = settings.batch_overhead_tokens
+    if value is None:
+        value = getattr(engine, "batch_overhead_tokens", None)
+    return int(value) if value else None
+
+
 def cut_texts(tokenizer: Any, texts: Sequence[str], budgets: Sequence[int],
               side: Literal["left", "right"]) -> tuple[list[str], np.ndarray]:
     """Cut each text to at most ``budgets[i]`` tokens at ``side``'s end, at token boundaries (via offsets)."""
@@ -97,7 +105,7 @@ class RerankService:
         self.max_length = int(engine.max_length)
         self.batcher = DynamicBatcher(engine, settings.batch_size, settings.max_batch_tokens, settings.chunk_size,
                                       settings.max_wait_ms / 1000.0, metrics,
-                                      batch_overhead=settings.batch_overhead_tokens or None)
+                                      batch_overhead=batch_overhead(settings, engine))
         self._tokenize_pool: ThreadPoolExecutor | None = None
         self.stopped = False
 

@@ -29,8 +29,9 @@ class ServerSettings:
         max_wait_ms: How long an idle worker waits for more requests before it starts a round.
         batch_overhead_tokens: The cost of one more forward pass, in padded tokens: a round's pairs are cut
             into the batches with the least padded tokens plus this per batch, so a round of a few requests
-            of mixed lengths runs in tighter batches than fixed ``batch_size`` cuts. 0 turns it off (fixed
-            cuts, as ``predict``).
+            of mixed lengths runs in tighter batches than fixed ``batch_size`` cuts. None (default): the
+            backend's own (``Backend.batch_overhead_tokens``: eager torch pays far more per call than ONNX
+            Runtime); 0 turns it off (fixed cuts, as ``predict``).
         max_client_batch_size: Most documents one request may send (413 above it).
         max_concurrent_requests: Requests admitted at once, queued or running (429 above it).
         payload_limit: Largest request body in bytes (413 above it).
@@ -50,7 +51,7 @@ class ServerSettings:
     batch_size: int = 32
     chunk_size: int = 8
     max_wait_ms: float = 2.0
-    batch_overhead_tokens: int = 160
+    batch_overhead_tokens: int | None = None
     max_client_batch_size: int = 1000
     max_concurrent_requests: int = 512
     payload_limit: int = 2_000_000
@@ -70,8 +71,9 @@ class ServerSettings:
                 raise ValueError(f"{name} must be a positive integer; found {value!r}.")
         if self.max_tokens_per_doc is not None and self.max_tokens_per_doc < 1:
             raise ValueError(f"max_tokens_per_doc must be a positive integer or None; found {self.max_tokens_per_doc}.")
-        if not isinstance(self.batch_overhead_tokens, int) or self.batch_overhead_tokens < 0:
-            raise ValueError(f"batch_overhead_tokens must be an integer >= 0; found {self.batch_overhead_tokens!r}.")
+        overhead = self.batch_overhead_tokens
+        if overhead is not None and (not isinstance(overhead, int) or overhead < 0):
+            raise ValueError(f"batch_overhead_tokens must be an integer >= 0 or None; found {overhead!r}.")
         if self.max_wait_ms < 0 or self.drain_timeout_s < 0:
             raise ValueError("max_wait_ms and drain_timeout_s must be zero or more; "
                              f"found {self.max_wait_ms} and {self.drain_timeout_s}.")

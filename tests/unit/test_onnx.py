@@ -80,6 +80,7 @@ def test_file_selection_and_log(exported: Path, caplog: pytest.LogCaptureFixture
     with caplog.at_level("INFO", logger="crossrank.model"):
         model = CrossEncoder(exported, backend="onnx")
     assert model.backend.path == exported / "onnx" / "model.onnx"
+    assert model.engine.batch_overhead_tokens == 16  # ONNX Runtime's own per-call cost, lower than eager torch's
     assert "other ONNX files in the folder: onnx/model_quint8_avx2.onnx" in caplog.text
     picked = CrossEncoder(exported, backend="onnx", file_name="onnx/model_quint8_avx2.onnx")
     assert picked.backend.path.name == "model_quint8_avx2.onnx"

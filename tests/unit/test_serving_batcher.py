@@ -147,10 +147,15 @@ def test_stop_drains_then_refuses(engine: Any) -> None:
 
 
 def test_batch_overhead_setting_is_checked_and_reaches_the_plan(engine: Any) -> None:
+    from crossrank.serving.service import batch_overhead
     from crossrank.serving.settings import ServerSettings
 
-    with pytest.raises(ValueError, match=r"^batch_overhead_tokens must be an integer >= 0; found -1\.$"):
+    with pytest.raises(ValueError, match=r"^batch_overhead_tokens must be an integer >= 0 or None; found -1\.$"):
         ServerSettings(batch_overhead_tokens=-1)
+    assert engine.batch_overhead_tokens == 160  # the torch backend's own
+    assert batch_overhead(ServerSettings(), engine) == 160
+    assert batch_overhead(ServerSettings(batch_overhead_tokens=40), engine) == 40
+    assert batch_overhead(ServerSettings(batch_overhead_tokens=0), engine) is None  # fixed cuts
     pairs = [("q", "short"), ("q", "a much longer document " * 8), ("q", "mid length text here")]
     batcher = DynamicBatcher(engine, batch_size=32, batch_overhead=0)
     batcher.start()
