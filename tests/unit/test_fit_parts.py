@@ -68,7 +68,8 @@ def test_sizing_rules() -> None:
     assert data_max_length([10] * 20 + [1000], 512) == 64
     assert data_max_length([300] * 10, 256) == 256
     assert choose_loss({"positives_per_query": {"mean": 1.2}}, "auto")[0] == "listnet"
-    assert choose_loss({"positives_per_query": {"mean": 4.0}}, "auto")[0] == "lambda"
+    assert choose_loss({"positives_per_query": {"mean": 4.0}}, "auto")[0] == "listnet"  # binary labels
+    assert choose_loss({"positives_per_query": {"mean": 4.0}}, "lambda") == ("lambda", "--loss")
     assert choose_loss({"positives_per_query": {"mean": 4.0}}, "bce") == ("bce", "--loss")
     assert (learning_rate(110, 1.0), learning_rate(800, 2.0), learning_rate(4000, 9.0)) == (1e-4, 5e-5, 3e-5)
     assert target_epochs(700) == 9.0 and target_epochs(20000) == 1.0 and target_epochs(10) == 10.0
