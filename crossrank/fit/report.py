@@ -104,7 +104,7 @@ def add_plots(doc: Document, p: Mapping[str, Any]) -> None:
         return
     doc.heading("Plots")
     train, first, ev = p["train"], p["first_stage"], p["evaluate"]
-    baseline = first["dev"][first["chosen"]][f"ndcg@{AT_K}"]
+    baseline = train.get("curve_first_stage", first["dev"][first["chosen"]][f"ndcg@{AT_K}"])  # same basis
     doc.image("dev_curve.png", plots.dev_curve(train["curve"], baseline, p["warm_start"].get("enabled")),
               "Dev NDCG@10 over training (evaluation subset; step 0 is the start model)")
     doc.image("gain_fused.png", plots.per_query_gain(ev["per_query_gain"], "fused"),

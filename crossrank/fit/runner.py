@@ -71,6 +71,7 @@ def results_json(ctx: Context) -> dict[str, Any]:
     ev, train = ctx.payloads["evaluate"], ctx.payloads["train"]
     return {"test": ev["tables"], "test_first_stages": ev["retrievers"], "first_stage": ctx.payloads["first_stage"]
             ["chosen"], "fusion_weight": train["fusion"]["weight"], "dev": train["fusion"]["dev"],
+            "dev_first_stage": train["fusion"].get("first_stage"),
             "plan": {k: ctx.payloads["size"][k] for k in ("loss", "epochs", "learning_rate", "max_length",
                                                          "rerank_k", "max_steps")},
             "seconds": dict(ctx.clock.seconds)}

@@ -91,6 +91,7 @@ def train_model(model: Any, collection: Mapping[str, Any], lists: Sequence[Mappi
     best = float(trainer.state.best_metric) if trainer.state.best_metric is not None else max(
         (v for _, v in curve), default=float("-inf"))
     return {"trainer": trainer, "start_metric": start, "best_metric": best, "curve": [[0.0, start], *curve],
+            "curve_first_stage": evaluator.ranked_first_stage()[f"ndcg@{AT_K}"],
             "best_step": _best_step(trainer), "steps": int(trainer.state.global_step), "seconds": seconds,
             "stopped_by_deadline": guard.stopped_at, "keep_start": start > best}
 
@@ -106,4 +107,5 @@ def tune_fusion(model: Any, evaluator: Any) -> dict[str, Any]:
     model.fusion = fusion
     metrics = evaluator(model)
     return {"weight": fusion.weight, "normalize": fusion.normalize, "curve": {str(k): v for k, v in curve.items()},
-            "dev": {k.removeprefix(f"{evaluator.name}_"): v for k, v in metrics.items()}}
+            "dev": {k.removeprefix(f"{evaluator.name}_"): v for k, v in metrics.items()},
+            "first_stage": evaluator.ranked_first_stage()}  # on the reranked / fused basis (base_* counts misses)

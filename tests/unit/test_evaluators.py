@@ -56,6 +56,18 @@ def test_reranking_documents_mode_base_metrics() -> None:
     assert list(got) == ["map", "mrr@10", "ndcg@10", "base_map", "base_mrr@10", "base_ndcg@10"]
 
 
+def test_ranked_first_stage_is_on_the_reranked_basis() -> None:
+    samples = [{"query": "q1", "positive": ["p1", "p2"], "documents": ["n1", "p1", "n2"],
+                "first_stage_scores": [0.9, 0.5, 0.1]},  # p2 was missed by the first stage
+               {"query": "q2", "positive": ["p3"], "documents": ["n3", "n4"], "first_stage_scores": [0.8, 0.2]}]
+    evaluator = RerankingEvaluator(samples, write_csv=False, always_rerank_positives=False)  # fit's realistic mode
+    one = 1 / math.log2(3)
+    assert evaluator.ranked_first_stage() == {"map": pytest.approx(0.25), "mrr@10": pytest.approx(0.25),
+                                              "ndcg@10": pytest.approx(one / 2)}
+    base = evaluator(LengthModel())["base_ndcg@10"]  # the missed p2 counts, placed after the list (rank 4)
+    assert base == pytest.approx((one + 1 / math.log2(5)) / (1 + one) / 2)
+
+
 def test_reranking_samples_without_positives_count_as_zero(caplog: pytest.LogCaptureFixture) -> None:
     samples = [
         {"query": "q1", "positive": ["long relevant"], "negative": ["x"]},

@@ -53,6 +53,8 @@ def test_outputs_and_report(finished: dict) -> None:
     assert set(table["fused"]) == {"ndcg@10", "mrr@10", "map", "recall@10", "recall@20"}
     config = json.loads((out / "model" / "config.json").read_text())
     assert config["crossrank_fusion"]["weight"] == finished["results"]["fusion_weight"]
+    # the retriever on dev on the basis of the reranked / fused figures (exact values: test_evaluators.py)
+    assert set(finished["results"]["dev_first_stage"]) == {"map", "mrr@10", "ndcg@10"}
     assert sorted(p.name.split("-", 1)[1] for p in (out / "stages").iterdir()
                   if not p.name.startswith(".")) == sorted(STAGE_NAMES)
 
