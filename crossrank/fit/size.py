@@ -52,7 +52,8 @@ def choose_loss(stats: Mapping[str, Any], pinned: str) -> tuple[str, str]:
         return pinned, "--loss"
     # the mined lists carry binary labels (relevant or not), so LambdaLoss's NDCG weighting of graded order has
     # nothing to weigh; on Cranfield's dev split (7.2 relevant per query, 70 steps) ListNet's reranker reached
-    # 0.357 NDCG@10 alone where LambdaLoss's reached 0.285. LambdaLoss stays available as --loss lambda.
+    # 0.357 NDCG@10 alone where LambdaLoss's reached 0.285 (bench/results/fit-recipes-cranfield.md).
+    # LambdaLoss stays available as --loss lambda.
     mean = stats["positives_per_query"]["mean"]
     return "listnet", (f"{mean:.1f} relevant documents per query: one list per query (positives + negatives), "
                        "softmax cross-entropy (ListNet); the lists' labels are binary, so a graded-order loss "
