@@ -26,12 +26,10 @@ FEATURE_KEYS = ("input_ids", "attention_mask", "token_type_ids")
 class Backend(Protocol):
     """Runs one padded batch: ``{input_ids, attention_mask[, token_type_ids]}`` (int64) -> logits (B, C).
 
-    ``batch_overhead_tokens`` is what one more forward pass costs beyond its tokens, in padded tokens: the
-    server's batcher cuts its rounds where padding plus this per batch is least. ``bench/bench_batch_cost.py``
-    measures it (a least-squares fit of batch time on rows x width).
+    A backend may declare ``batch_overhead_tokens``: what one more forward pass costs beyond its tokens, in
+    padded tokens. The server's batcher cuts its rounds where padding plus this per batch is least;
+    ``bench/bench_batch_cost.py`` measures it (a line of batch time on rows, per width).
     """
-
-    batch_overhead_tokens: int
 
     def __call__(self, features: dict[str, np.ndarray]) -> np.ndarray: ...
 
