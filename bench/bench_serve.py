@@ -93,6 +93,8 @@ def serve_argv(args: argparse.Namespace, port: int, *extra: str) -> list[str]:
     argv = ["-c", CLI, "serve", args.model, "--port", str(port), "--device", "cpu", "--backend", args.backend]
     if args.file_name:
         argv += ["--file-name", args.file_name]
+    if args.batch_overhead_tokens is not None:
+        argv += ["--batch-overhead-tokens", str(args.batch_overhead_tokens)]
     return argv + list(extra)
 
 
@@ -382,6 +384,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--model", default=DEFAULT_MODEL)
     p.add_argument("--backend", default="torch", choices=("torch", "onnx"))
     p.add_argument("--file-name", default=None)
+    p.add_argument("--batch-overhead-tokens", type=int, default=None,
+                   help="passed to crossrank serve (default: the backend's own)")
     p.add_argument("--levels", default="1,4,16,64", help="concurrency levels, comma-separated")
     p.add_argument("--requests", type=int, default=96, help="requests per level (at least 2 x clients)")
     p.add_argument("--docs", type=int, default=20, help="documents per request")

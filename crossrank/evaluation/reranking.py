@@ -328,13 +328,8 @@ class RerankingEvaluator(Evaluator):
         the reranked and ``fused_*`` ones see only the listed documents. This is the first stage measured the
         second way, so it compares with them like for like (lists without first-stage scores count 0).
         """
-        totals = np.zeros(3)
-        for item in self._scored():
-            if item.first_stage is not None:
-                totals += measure(item.gains, np.asarray(item.first_stage, dtype=np.float64), self.at_k,
-                                  self.ndcg_gains)
-        names = ["map", f"mrr@{self.at_k}", f"ndcg@{self.at_k}"]
-        return {n: float(v) for n, v in zip(names, totals / max(len(self.lists), 1))}
+        ranked = [(item.gains, item.first_stage) for item in self._scored() if item.first_stage is not None]
+        return mean_measure(ranked, self.at_k, self.ndcg_gains, len(self.lists))
 
     def _logits(self, model: PairScorer) -> np.ndarray:
         return logits_all(model, self.pairs(), self.batch_size, self.show_progress_bar)
@@ -459,10 +454,17 @@ def fused_metrics(
     scored: Sequence[RankingList], logits: np.ndarray, fusion: Any, at_k: int, ndcg_gains: NdcgGains, num_queries: int
 ) -> dict[str, float]:
     """MAP, MRR@k and NDCG@k of the fused scores, averaged over all ``num_queries`` (unscorable ones count 0)."""
+    ranked = [(item.gains, fusion.apply(chunk, item.first_stage) if item.first_stage is not None else chunk)
+              for item, chunk in per_list(scored, logits)]
+    return mean_measure(ranked, at_k, ndcg_gains, num_queries)
+
+
+def mean_measure(ranked: Sequence[tuple[Sequence[float], Any]], at_k: int, ndcg_gains: NdcgGains,
+                 num_queries: int) -> dict[str, float]:
+    """:func:`measure` of each (gains, scores) list, summed and divided by ``num_queries`` (missing ones count 0)."""
     totals = np.zeros(3)
-    for item, chunk in per_list(scored, logits):
-        fused = fusion.apply(chunk, item.first_stage) if item.first_stage is not None else chunk
-        totals += measure(item.gains, fused, at_k, ndcg_gains)
+    for gains, scores in ranked:
+        totals += measure(gains, np.asarray(scores, dtype=np.float64), at_k, ndcg_gains)
     names = ["map", f"mrr@{at_k}", f"ndcg@{at_k}"]
     return {n: float(v) for n, v in zip(names, totals / max(num_queries, 1))}
 

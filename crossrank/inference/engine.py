@@ -39,7 +39,8 @@ class TorchBackend:
 
     # eager PyTorch pays Python dispatch per layer and op on every forward. Alone, a small batch costs ~35-90
     # padded tokens more than its tokens on this project's 2-core CPU (bench/bench_batch_cost.py, noisy); inside
-    # the loaded server more (its threads share the cores): at 16 clients, 160 ran 116 pairs/s, 32 ran 99
+    # the loaded server more (its threads share the cores), where 160 beat 32 at 16 clients (compare with
+    # python bench/bench_serve.py --batch-overhead-tokens N)
     batch_overhead_tokens = 160
 
     def __init__(self, model: Any) -> None:

@@ -131,7 +131,7 @@ class OnnxBackend:
 
     # one ONNX Runtime call costs little beyond its tokens: -6 to 12 padded tokens of the int8 MiniLM on this
     # project's 2-core CPU (bench/bench_batch_cost.py), and 32-row batches were no cheaper per token than
-    # 16-row ones, so tight batches win; the server at 16 clients ran 155 pairs/s at 16 vs 149 at 160
+    # 16-row ones, so tight batches win (python bench/bench_serve.py --batch-overhead-tokens N compares values)
     batch_overhead_tokens = 16
 
     def __init__(self, path: str | os.PathLike[str], provider: str | None = None, threads: int | None = None) -> None:

@@ -63,8 +63,7 @@ class Scored:
 def batch_overhead(settings: ServerSettings, engine: Any) -> int | None:
     """The batcher's per-batch overhead: the setting, else the backend's own; 0 means fixed cuts (None)."""
     value = settings.batch_overhead_tokens
-    if value is None:
-        value = getattr(engine, "batch_overhead_tokens", None)
+    value = engine.batch_overhead_tokens if value is None else value
     return int(value) if value else None
 
 
