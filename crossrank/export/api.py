@@ -13,6 +13,7 @@ import logging
 import os
 import shutil
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -68,7 +69,7 @@ def _source_folder(model: Any, staging: Path) -> Path:
 
 
 def export_onnx(model: Any, out: str | os.PathLike[str], quantize: str | None = None,
-                check_data: str | os.PathLike[str] | None = None, force: bool = False,
+                check_data: str | os.PathLike[str] | Sequence[CandidateList] | None = None, force: bool = False,
                 kind: Literal["auto", "reranker", "embedder"] = "auto", fuse: bool = True,
                 thresholds: Thresholds | None = None) -> ExportResult:
     """Export a reranker (or a Sentence Transformers embedder) to ONNX, optionally int8, behind a parity gate.
@@ -78,7 +79,8 @@ def export_onnx(model: Any, out: str | os.PathLike[str], quantize: str | None = 
         out: the folder to write (replaced atomically if it exists).
         quantize: ``None``/``"none"``: fp32 only; ``"avx2"``, ``"avx512"``, ``"avx512_vnni"``, ``"arm64"``: also
             write that int8 file; ``"auto"``: the one for this CPU.
-        check_data: pairs to check on (see :mod:`crossrank.export.check_data`); default a built-in sample.
+        check_data: pairs to check on: a file (see :mod:`crossrank.export.check_data`) or candidate lists;
+            default a built-in sample.
         force: keep files the gate refuses (a warning is logged instead).
         kind: what the folder holds; ``auto`` reads ``config.json`` / ``modules.json``.
         fuse: apply ONNX Runtime's transformer fusions to the graph (see :mod:`crossrank.export.fuse`).
@@ -92,7 +94,7 @@ def export_onnx(model: Any, out: str | os.PathLike[str], quantize: str | None = 
     """
     import_onnxruntime()
     target = resolve_target(quantize)
-    lists = read_check_data(check_data) if check_data is not None else built_in_sample()
+    lists = _check_lists(check_data)
     limits = thresholds or Thresholds()
     with tempfile.TemporaryDirectory(prefix="crossrank-export-") as staging:
         source = _source_folder(model, Path(staging))
@@ -103,6 +105,17 @@ def export_onnx(model: Any, out: str | os.PathLike[str], quantize: str | None = 
         atomic_dir_write(Path(out), lambda tmp: _write(source, tmp, kind, target, lists, limits, force, fuse, result),
                          kind="export")
     return result
+
+
+def _check_lists(check_data: str | os.PathLike[str] | Sequence[CandidateList] | None) -> list[CandidateList]:
+    if check_data is None:
+        return built_in_sample()
+    if isinstance(check_data, (str, os.PathLike)):
+        return read_check_data(check_data)
+    lists = list(check_data)
+    if not any(item.documents for item in lists):
+        raise ValueError("check data holds no (query, document) pairs; pass candidate lists with documents.")
+    return lists
 
 
 def _copy_folder(source: Path, tmp: Path) -> None:

@@ -4,6 +4,11 @@ fp32 must reproduce the torch outputs (a reranker's logits, an embedder's vector
 is judged on rankings: the Spearman correlation of its scores with torch's over all pairs, how often it puts
 the same document first in each candidate list, and, when the lists are labelled, the change in MAP and
 MRR@10. A file past any threshold is refused (``force`` keeps it).
+
+Top-1 agreement stands in for quality only when the lists carry no labels. With labels the MAP change
+judges instead: a flip between two documents of the same label costs nothing, and on a few short lists one
+harmless flip moves the agreement by a large step (on the built-in 8 lists an int8 file that raised MAP
+from 0.73 to 0.79 agreed on 6 of 8 top documents). Spearman always applies: it catches a broken file.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from crossrank.export.check_data import CandidateList
 
 @dataclass(frozen=True)
 class Thresholds:
-    """Limits of the gate: fp32 max abs difference; int8 Spearman, top-1 agreement and MAP drop."""
+    """Limits of the gate: fp32 max abs difference; int8 Spearman, top-1 agreement (unlabelled lists) and MAP drop."""
 
     fp32_max_abs_diff: float = 1e-4
     min_spearman: float = 0.95
@@ -99,7 +104,7 @@ def refusal(report: ParityReport, limits: Thresholds) -> str | None:
         return None
     if report.spearman is not None and report.spearman < limits.min_spearman:
         return f"Spearman {report.spearman:.4f} with torch is below {limits.min_spearman}"
-    if report.top1_agreement is not None and report.top1_agreement < limits.min_top1_agreement:
+    if not report.metrics and report.top1_agreement is not None and report.top1_agreement < limits.min_top1_agreement:
         return f"top-1 agreement {report.top1_agreement:.3f} with torch is below {limits.min_top1_agreement}"
     if report.metrics:
         drop = report.metrics["torch"]["map"] - report.metrics["onnx"]["map"]

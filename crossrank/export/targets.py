@@ -26,19 +26,27 @@ class QuantTarget:
 
 # Dynamic quantization turns each MatMul into an integer matrix product of u8 activations and int8 weights.
 # On AVX2 without VNNI, ONNX Runtime's u8 x s8 kernel multiplies with vpmaddubsw, which adds pairs of u8*s8
-# products into a *saturating* int16: with full-range weights the pair sums overflow and the scores drift
-# (the classic trap; reduce_range=True avoids it by using 7-bit weights, at the cost of precision). The u8 x u8
-# kernel widens to int16 first and accumulates in int32, so it cannot saturate: u8 weights keep all 8 bits.
+# products into a *saturating* int16: with full-range s8 weights a pair can reach 2*255*127 = 64770 > 32767,
+# and the scores drift (the classic trap). reduce_range=True quantizes the weights to 7 bits (-64..63), so a
+# pair stays within 2*255*64 = 32640 and cannot saturate. The u8 x u8 kernel is saturation-free too but widens
+# to int16 first, so it multiplies half as many values per instruction: its int8 gains little over fp32.
 # Per-channel scales matter as much: in all-MiniLM-L6-v2 the largest |weight| of one output channel is
 # ~4x that of another in the median linear layer and up to ~60x (layer 0's FFN output), so one scale per
-# tensor leaves the small channels only a few int8 levels.
-# Measured (bench/bench_inference.py, this AVX2 machine): u8/u8 per-channel on a MiniLM-L6 reranker changed
-# WikiQA test MAP by +0.20 points and kept the gate's sample at Spearman 0.989; bench/bench_quantization.py
-# compares it with the s8, per-tensor and reduce_range variants on the same reranker.
+# tensor leaves the small channels only a few levels (s8 per-tensor lost 0.35 MAP points below).
+# Measured (bench/results/quantization.md: a trained MiniLM-L6 reranker, 2,350 WikiQA test pairs, this AVX2
+# machine, 2026-12-01; one pass each, so the rates are noisy), MAP change vs torch / pairs/s: u8 per-channel
+# +0.20 / 168; s8 per-channel +0.09 / 170; s8 per-channel reduce_range +0.17 / 184; s8 per-tensor -0.35 / 181
+# (ONNX fp32: 130). bench/bench_inference.py (best of 2 rounds, 2,000 pairs), run before and after the switch,
+# put u8 per-channel at 167 and s8 per-channel reduce_range at 195 pairs/s.
+# So avx2 takes s8, per channel, reduce_range: the fastest setting
+# that cannot saturate and keeps the metric. On a reranker whose head is not trained (scores close together)
+# every int8 setting costs more (u8 per-channel -0.77, s8 reduce_range -1.49 MAP points): the parity gate
+# judges each export on its own model. (The file keeps the name ONNX Runtime users look for on AVX2,
+# ``model_quint8_avx2.onnx``; activations are u8 in every file.)
 # VNNI (vpdpbusd accumulates u8*s8 straight into int32) and ARM's dot-product instructions have no
 # saturation, so they take s8 weights, per channel, full range (the files ONNX Runtime users expect).
 TARGETS: dict[str, QuantTarget] = {
-    "avx2": QuantTarget("avx2", "onnx/model_quint8_avx2.onnx", "QUInt8", per_channel=True, reduce_range=False),
+    "avx2": QuantTarget("avx2", "onnx/model_quint8_avx2.onnx", "QInt8", per_channel=True, reduce_range=True),
     "avx512": QuantTarget("avx512", "onnx/model_qint8_avx512.onnx", "QInt8", per_channel=True, reduce_range=False),
     "avx512_vnni": QuantTarget("avx512_vnni", "onnx/model_qint8_avx512_vnni.onnx", "QInt8", per_channel=True,
                                reduce_range=False),

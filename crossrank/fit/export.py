@@ -7,20 +7,42 @@ and why (the PyTorch model in ``OUT/model`` is the result either way).
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
+
+# the parity gate judges the int8 file on the user's own dev lists (labelled, so by the MAP change): this many
+# seeded dev queries, each with the first stage's top GATE_DEPTH documents
+GATE_LISTS = 24
+GATE_DEPTH = 8
 
 
 def export_available() -> bool:
     return importlib.util.find_spec("crossrank.export") is not None
 
 
-def export_model(model_dir: Path, work: Path, kind: str) -> dict[str, Any]:
+def gate_lists(collection: Mapping[str, Any], dev: Sequence[str], run: Mapping[str, Mapping[str, float]],
+               seed: int) -> list[Any]:
+    """The parity gate's candidate lists: up to GATE_LISTS dev queries with a relevant document (seeded)."""
+    from crossrank.evaluation.beir import build_lists
+    from crossrank.export.check_data import CandidateList
+    from crossrank.fit.dev import eval_subset
+    from crossrank.fit.first_stage import collection_data
+    from crossrank.fit.metrics import AT_K
+
+    ids = eval_subset(dev, GATE_LISTS, seed)
+    lists = build_lists(collection_data(collection, ids), {q: dict(run[q]) for q in ids}, GATE_DEPTH, AT_K, False,
+                        "binary")
+    return [CandidateList(item.query, list(item.documents), [float(g) for g in item.gains]) for item in lists]
+
+
+def export_model(model_dir: Path, work: Path, kind: str, check: Sequence[Any] | None = None) -> dict[str, Any]:
     """Export ``model_dir`` into ``work/onnx`` (the model folder plus its ``onnx/`` files); returns what was
     written and the parity gate's numbers, or why nothing was (no exporter, or the gate refused the files).
 
     ``int8`` writes the fp32 graph and the int8 file for this CPU; when the gate refuses the int8 file, the
-    fp32 export alone is tried and the refusal is recorded.
+    fp32 export alone is tried and the refusal is recorded. ``check``: the gate's candidate lists (default the
+    exporter's built-in sample).
     """
     if kind == "none":
         return {"skipped": "--export none"}
@@ -32,7 +54,7 @@ def export_model(model_dir: Path, work: Path, kind: str) -> dict[str, Any]:
     refused = None
     for quantize in (["auto", None] if kind == "int8" else [None]):
         try:
-            result = export_onnx(str(model_dir), work / "onnx", quantize=quantize)
+            result = export_onnx(str(model_dir), work / "onnx", quantize=quantize, check_data=check or None)
         except ExportRefused as err:
             refused = refused or str(err)
             continue

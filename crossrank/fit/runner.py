@@ -56,7 +56,12 @@ def run_report(ctx: Context, work: Path) -> tuple[dict[str, Any], str]:
 
 
 def run_export(ctx: Context, work: Path) -> tuple[dict[str, Any], str]:
-    payload = export_mod.export_model(ctx.folders["train"] / "model", work, ctx.config.export)
+    check = None
+    if ctx.config.export != "none" and export_mod.export_available():
+        first = ctx.payloads["first_stage"]
+        check = export_mod.gate_lists(ctx.payloads["validate"], ctx.payloads["split"]["dev"],
+                                      first["runs"][first["chosen"]], ctx.config.seed)
+    payload = export_mod.export_model(ctx.folders["train"] / "model", work, ctx.config.export, check)
     return payload, export_mod.summary(payload)
 
 

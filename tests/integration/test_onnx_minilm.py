@@ -38,7 +38,9 @@ def minilm_reranker(minilm_path: Path, tmp_path_factory: pytest.TempPathFactory)
 
 @pytest.fixture(scope="module")
 def exported(minilm_reranker: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return export_onnx(minilm_reranker, tmp_path_factory.mktemp("onnx") / "out", quantize="avx2").folder
+    # the head is seeded, not trained: its scores sit close together, so int8 noise flips one of the built-in
+    # sample's 8 lists (MAP -0.04) and the gate would refuse the file; these tests are about the files, not the gate
+    return export_onnx(minilm_reranker, tmp_path_factory.mktemp("onnx") / "out", quantize="avx2", force=True).folder
 
 
 def test_fp32_logits_equal_torch(exported: Path) -> None:

@@ -153,3 +153,17 @@ def test_export_stage_writes_onnx_through_the_parity_gate(finished: dict, tmp_pa
     assert payload["files"] == ["onnx/model.onnx"] and (tmp_path / "onnx" / "onnx" / "model.onnx").is_file()
     assert summary(payload) == "ONNX through the parity gate: onnx/model.onnx"
     assert export_model(finished["out"] / "model", tmp_path, "none") == {"skipped": "--export none"}
+
+
+def test_export_gate_checks_on_the_dev_lists(finished: dict, tmp_path: Path) -> None:
+    pytest.importorskip("onnxruntime")
+    from crossrank.fit.export import GATE_DEPTH, export_model, gate_lists
+
+    ctx = run_stages(_config(finished["paths"], finished["bert"], finished["out"], resume=True))  # all cached
+    first, dev = ctx.payloads["first_stage"], ctx.payloads["split"]["dev"]
+    lists = gate_lists(ctx.payloads["validate"], dev, first["runs"][first["chosen"]], 0)
+    queries = {ctx.payloads["validate"]["queries"][q] for q in dev}
+    assert 0 < len(lists) <= len(dev) and {item.query for item in lists} <= queries
+    assert all(len(item.documents) == GATE_DEPTH and len(item.gains) == GATE_DEPTH for item in lists)
+    payload = export_model(finished["out"] / "model", tmp_path, "fp32", lists)
+    assert payload["reports"][0]["pairs"] == GATE_DEPTH * len(lists)

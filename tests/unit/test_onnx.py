@@ -169,3 +169,29 @@ def test_quantize_targets() -> None:
     assert {t.file_name for t in TARGETS.values()} == {
         "onnx/model_quint8_avx2.onnx", "onnx/model_qint8_avx512.onnx", "onnx/model_qint8_avx512_vnni.onnx",
         "onnx/model_qint8_arm64.onnx"}
+
+
+def test_avx2_target_cannot_saturate() -> None:
+    # u8 activations (0..255) times 7-bit s8 weights: a vpmaddubsw pair sum stays within int16
+    avx2 = TARGETS["avx2"]
+    assert (avx2.weight_type, avx2.per_channel, avx2.reduce_range) == ("QInt8", True, True)
+    assert 2 * 255 * 64 <= 32767
+
+
+def test_gate_judges_labelled_lists_by_map_and_unlabelled_by_top1() -> None:
+    from crossrank.export.check_data import CandidateList
+    from crossrank.export.parity import Thresholds, compare, refusal
+
+    docs = ["a", "b", "c"]
+    torch_scores = np.array([3.0, 2.9, 0.0, 3.0, 2.9, 0.0])
+    flipped = np.array([2.9, 3.0, 0.0, 2.9, 3.0, 0.0])  # both lists swap their two (equally relevant) top documents
+    labelled = [CandidateList("q1", docs, [1, 1, 0]), CandidateList("q2", docs, [1, 1, 0])]
+    report = compare("int8.onnx", labelled, torch_scores, flipped, torch_scores, flipped, quantized=True)
+    assert report.top1_agreement == 0.0 and report.metrics["onnx"]["map"] == 1.0
+    assert refusal(report, Thresholds(min_spearman=0.0)) is None
+    unlabelled = [CandidateList("q1", docs), CandidateList("q2", docs)]
+    report = compare("int8.onnx", unlabelled, torch_scores, flipped, torch_scores, flipped, quantized=True)
+    assert refusal(report, Thresholds(min_spearman=0.0)) == "top-1 agreement 0.000 with torch is below 0.85"
+    worse = np.array([0.0, 2.9, 3.0, 0.0, 2.9, 3.0])
+    report = compare("int8.onnx", labelled, torch_scores, worse, torch_scores, worse, quantized=True)
+    assert refusal(report, Thresholds(min_spearman=-1.0)) == "MAP drops by 0.4167 (limit 0.01)"
