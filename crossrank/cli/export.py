@@ -18,13 +18,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--kind", choices=("auto", "reranker", "embedder"), default="auto",
                    help="what the folder holds (auto: from config.json / modules.json)")
     p.add_argument("--no-fuse", action="store_true", help="keep a graph of standard ONNX ops (no ORT fusions)")
+    p.add_argument("--full-last-layer", action="store_true",
+                   help="trace a BERT reranker's last layer for every token (default: the first token only)")
 
 
 def run(args: argparse.Namespace) -> int:
     from crossrank.export import export_onnx
 
     result = export_onnx(args.model, args.out, quantize=args.quantize, check_data=args.check_data,
-                         force=args.force, kind=args.kind, fuse=not args.no_fuse)
+                         force=args.force, kind=args.kind, fuse=not args.no_fuse,
+                         first_token=not args.full_last_layer)
     for report in result.reports:
         print(report.summary())
     print(f"wrote {result.folder} ({result.kind}): {', '.join(result.files)}")

@@ -29,6 +29,14 @@ FP32_FILE = "onnx/model.onnx"
 REPORT_FILE = "onnx/export_report.json"
 
 
+@dataclass(frozen=True)
+class Graph:
+    """How the fp32 graph is built: ONNX Runtime's fusions, and the first-token last layer."""
+
+    fuse: bool
+    first_token: bool
+
+
 class ExportRefused(ValueError):
     """The parity gate refused an exported file (one line: which file, which limit, how to override)."""
 
@@ -71,7 +79,7 @@ def _source_folder(model: Any, staging: Path) -> Path:
 def export_onnx(model: Any, out: str | os.PathLike[str], quantize: str | None = None,
                 check_data: str | os.PathLike[str] | Sequence[CandidateList] | None = None, force: bool = False,
                 kind: Literal["auto", "reranker", "embedder"] = "auto", fuse: bool = True,
-                thresholds: Thresholds | None = None) -> ExportResult:
+                thresholds: Thresholds | None = None, first_token: bool = True) -> ExportResult:
     """Export a reranker (or a Sentence Transformers embedder) to ONNX, optionally int8, behind a parity gate.
 
     Args:
@@ -85,6 +93,8 @@ def export_onnx(model: Any, out: str | os.PathLike[str], quantize: str | None = 
         kind: what the folder holds; ``auto`` reads ``config.json`` / ``modules.json``.
         fuse: apply ONNX Runtime's transformer fusions to the graph (see :mod:`crossrank.export.fuse`).
         thresholds: the gate's limits.
+        first_token: trace a BERT reranker's last layer for the first token only, the one its head reads
+            (see :mod:`crossrank.export.first_token`; same logits, less work).
 
     Returns:
         The output folder, the ONNX files written and the gate's reports.
@@ -102,7 +112,8 @@ def export_onnx(model: Any, out: str | os.PathLike[str], quantize: str | None = 
         result = ExportResult(Path(out).resolve(), kind, [])
         from crossrank.storage.atomic import atomic_dir_write
 
-        atomic_dir_write(Path(out), lambda tmp: _write(source, tmp, kind, target, lists, limits, force, fuse, result),
+        atomic_dir_write(Path(out), lambda tmp: _write(source, tmp, kind, target, lists, limits, force,
+                                                           Graph(fuse, first_token), result),
                          kind="export")
     return result
 
@@ -126,7 +137,7 @@ def _copy_folder(source: Path, tmp: Path) -> None:
 
 
 def _write(source: Path, tmp: Path, kind: str, target: QuantTarget | None, lists: list[CandidateList],
-           limits: Thresholds, force: bool, fuse: bool, result: ExportResult) -> None:
+           limits: Thresholds, force: bool, graph: Graph, result: ExportResult) -> None:
     from crossrank.export.fuse import fuse_graph
     from crossrank.export.onnx_export import export_graph
     from crossrank.export.quantize import quantize_file
@@ -135,8 +146,9 @@ def _write(source: Path, tmp: Path, kind: str, target: QuantTarget | None, lists
     _copy_folder(source, tmp)
     reference = torch_scores(tmp, kind, lists)
     tokenizer = reference.tokenizer
-    export_graph(tmp if kind == "reranker" else reference.transformer_path, tokenizer, tmp / FP32_FILE, kind)
-    if fuse:
+    export_graph(tmp if kind == "reranker" else reference.transformer_path, tokenizer, tmp / FP32_FILE, kind,
+                 graph.first_token)
+    if graph.fuse:
         fuse_graph(tmp / FP32_FILE, json.loads((reference.transformer_path / "config.json").read_text("utf-8")))
     files = [FP32_FILE] + ([target.file_name] if target else [])
     if target is not None:

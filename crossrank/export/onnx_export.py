@@ -10,6 +10,9 @@ reproduce the torch logits to ~1e-7 at every batch and sequence size tried, but 
 against ~12 s, needs no ``onnxscript``, and its graph ran 10-20% faster under ONNX Runtime in two (noisy)
 timing runs on the 2-core development machine. The model is traced with eager attention: ONNX Runtime's
 transformer optimizer fuses that graph's MatMul/Softmax pattern into its Attention kernel (6 of 6 layers).
+
+A BERT reranker is traced with its last layer computed for the first token only
+(:mod:`crossrank.export.first_token`) unless ``first_token=False``; ONNX Runtime then fuses the other layers.
 """
 
 from __future__ import annotations
@@ -55,10 +58,18 @@ def load_for_export(folder: Path, kind: Kind) -> nn.Module:
     return loader.from_pretrained(str(folder), attn_implementation="eager").eval()
 
 
-def export_graph(folder: Path, tokenizer: Any, out_path: Path, kind: Kind) -> Path:
-    """Trace the model in ``folder`` to ``out_path`` (fp32)."""
+def _wrapper(model: nn.Module, kind: Kind, first_token: bool) -> nn.Module:
+    from crossrank.export.first_token import FirstTokenLogits, supports_first_token
+
+    if kind == "reranker" and first_token and supports_first_token(model):
+        return FirstTokenLogits(model)
+    return (_Logits if kind == "reranker" else _Hidden)(model)
+
+
+def export_graph(folder: Path, tokenizer: Any, out_path: Path, kind: Kind, first_token: bool = True) -> Path:
+    """Trace the model in ``folder`` to ``out_path`` (fp32); ``first_token``: see the module docstring."""
     names = input_names(tokenizer)
-    wrapper = (_Logits if kind == "reranker" else _Hidden)(load_for_export(folder, kind))
+    wrapper = _wrapper(load_for_export(folder, kind), kind, first_token)
     wrapper.names = names
     wrapper.eval()
     example = tokenizer(["a short query", "another question here"], ["a document of a few words", "text"],

@@ -51,6 +51,11 @@ def test_fp32_logits_equal_torch(exported: Path) -> None:
     report = json.loads((exported / "onnx" / "export_report.json").read_text())
     assert [r["file"] for r in report] == ["onnx/model.onnx", "onnx/model_quint8_avx2.onnx"]
     assert report[1]["spearman"] >= 0.95 and report[1]["quantized"]
+    import onnx
+
+    ops = [node.op_type for node in onnx.load(str(exported / "onnx" / "model.onnx")).graph.node]
+    # five layers in ONNX Runtime's fused Attention kernel; the last one for the first token only (unfused)
+    assert ops.count("Attention") == 5 and ops.count("Softmax") == 1
 
 
 def test_plain_onnxruntime_with_the_tokenizer_alone(exported: Path) -> None:
