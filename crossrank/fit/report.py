@@ -62,6 +62,10 @@ def choice_rows(p: Mapping[str, Any]) -> list[list[str]]:
     best = max(train["best_metric"], train["start_metric"])
     rows.append(["checkpoint", train["kept"], f"best dev NDCG@10 {best:.4f} "
                  f"over {len(train['curve'])} evaluations on {plan['eval_queries']} dev queries"])
+    if "depth_choice" in train:
+        from crossrank.fit.depth import summary as depth_summary
+
+        rows.append(["rerank depth (trained)", str(train["rerank_k"]), depth_summary(train["depth_choice"])])
     fusion = train["fusion"]
     rows.append(["fusion weight", f"{fusion['weight']:.2f} ({fusion['normalize']})",
                  "middle of the weights tied with the best on dev NDCG@10 (all dev queries)"])

@@ -77,6 +77,8 @@ def results_json(ctx: Context) -> dict[str, Any]:
     return {"test": ev["tables"], "test_first_stages": ev["retrievers"], "first_stage": ctx.payloads["first_stage"]
             ["chosen"], "fusion_weight": train["fusion"]["weight"], "dev": train["fusion"]["dev"],
             "dev_first_stage": train["fusion"].get("first_stage"),
+            "rerank_k": int(train.get("rerank_k", ctx.payloads["size"]["rerank_k"])),
+            "dev_by_depth": train.get("depth_choice", {}).get("by_depth", {}),
             "plan": {k: ctx.payloads["size"][k] for k in ("loss", "epochs", "learning_rate", "max_length",
                                                          "rerank_k", "max_steps")},
             "seconds": dict(ctx.clock.seconds)}

@@ -6,9 +6,11 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from crossrank.fit import depth as depth_mod
 from crossrank.fit import evaluate as evaluate_mod
 from crossrank.fit.dev import dev_evaluator, eval_subset
 from crossrank.fit.metrics import AT_K
+from crossrank.fit.size import DEPTHS
 from crossrank.fit.stages import Context
 
 RESERVE_AFTER_TRAIN = ("dev_scoring", "evaluate", "export", "report")
@@ -60,8 +62,8 @@ def run_train(ctx: Context, work: Path) -> tuple[dict[str, Any], str]:
     if result["keep_start"]:
         model = ctx.load_model(start_name)
     model.max_length = int(plan["max_length"])
-    full_dev = dev_evaluator(ctx.payloads["validate"], ctx.payloads["split"]["dev"], _chosen_run(ctx),
-                             int(plan["rerank_k"]))
+    depth, choice = _rerank_depth(ctx, model)
+    full_dev = dev_evaluator(ctx.payloads["validate"], ctx.payloads["split"]["dev"], _chosen_run(ctx), depth)
     fusion = tune_fusion(model, full_dev)
     model.save_pretrained(work / "model")
     from crossrank.model_card import write_model_card
@@ -71,13 +73,29 @@ def run_train(ctx: Context, work: Path) -> tuple[dict[str, Any], str]:
     shutil.rmtree(work / "checkpoints", ignore_errors=True)
     kept = "the start model (no trained checkpoint beat it on dev)" if result["keep_start"] else (
         f"step {result['best_step']}")
-    payload = {**result, "fusion": fusion, "kept": kept}
+    payload = {**result, "fusion": fusion, "kept": kept, "rerank_k": depth, "depth_choice": choice}
     dev = fusion["dev"]
     retriever = fusion["first_stage"][f"ndcg@{AT_K}"]  # the listed documents only, as the reranker and fused
-    return payload, (f"{result['steps']} steps in {result['seconds'] / 60:.1f} min; kept {kept}; dev NDCG@10 at top "
-                     f"{plan['rerank_k']} (its documents only): retriever {retriever:.4f}, reranker "
+    return payload, (f"{result['steps']} steps in {result['seconds'] / 60:.1f} min; kept {kept}; "
+                     f"{depth_mod.summary(choice)}; dev NDCG@10 at top {depth} (its documents only): retriever "
+                     f"{retriever:.4f}, reranker "
                      f"{dev[f'ndcg@{AT_K}']:.4f}, fused {dev.get(f'fused_ndcg@{AT_K}', float('nan')):.4f} "
                      f"(fusion weight {fusion['weight']:.2f})")
+
+
+def _rerank_depth(ctx: Context, model: Any) -> tuple[int, dict[str, Any]]:
+    """The plan's depth when ``--rerank-k`` pins it, else the one chosen on dev (:mod:`crossrank.fit.depth`)."""
+    planned = int(ctx.payloads["size"]["rerank_k"])
+    if ctx.config.rerank_k is not None:
+        return planned, {"rerank_k": planned, "by_depth": {}, "pinned": True}
+    choice = depth_mod.choose_rerank_depth(model, ctx.payloads["validate"], ctx.payloads["split"]["dev"],
+                                           _chosen_run(ctx), planned, DEPTHS)
+    return int(choice["rerank_k"]), choice
+
+
+def rerank_depth(ctx: Context) -> int:
+    """The depth the trained reranker rescores: the train stage's choice (older caches: the plan's)."""
+    return int(ctx.payloads["train"].get("rerank_k", ctx.payloads["size"]["rerank_k"]))
 
 
 def run_evaluate(ctx: Context, work: Path) -> tuple[dict[str, Any], str]:
@@ -85,5 +103,5 @@ def run_evaluate(ctx: Context, work: Path) -> tuple[dict[str, Any], str]:
     plan = ctx.payloads["size"]
     model.max_length = int(plan["max_length"])
     payload = evaluate_mod.evaluate(model, ctx.payloads["validate"], ctx.payloads["first_stage"],
-                                    ctx.payloads["split"]["test"], int(plan["rerank_k"]), ctx.config.seed)
+                                    ctx.payloads["split"]["test"], rerank_depth(ctx), ctx.config.seed)
     return payload, evaluate_mod.summary(payload)

@@ -79,7 +79,7 @@ def test_budget_plan_keeps_the_length_before_negatives_then_refuses() -> None:
     counts = {"documents": 1000, "queries": 300, "train": 200, "dev": 50, "test": 50}
     rates = Rates(256, train_pairs_per_s=20.0, score_pairs_per_s=60.0, embed_docs_per_s=50.0, seconds=5.0)
     lengths = [400] * 100
-    config = FitConfig(pairs=["x"], time_budget="8m")
+    config = FitConfig(pairs=["x"], time_budget="9m")
     plan = budget_plan(counts, lengths, rates, config, 1.0, 9.0, 30.0, True, 512)
     # a longer max_length is kept before more negatives: 512 tokens with 5 negatives trains two epochs
     assert (plan["max_length"], plan["num_negatives"], plan["train_pairs"]) == (512, 5, 200 * (1 + 5 + 1))
