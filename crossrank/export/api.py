@@ -129,6 +129,27 @@ def _check_lists(check_data: str | os.PathLike[str] | Sequence[CandidateList] | 
     return lists
 
 
+def _gate(tmp: Path, kind: str, name: str, lists: list[CandidateList], reference: Any, limits: Thresholds,
+          target: QuantTarget | None = None) -> tuple[ParityReport, str | None]:
+    """Score one file against torch: its report, and why the gate refuses it (None: it passes)."""
+    from crossrank.export.scoring import onnx_scores
+
+    scores, raw = onnx_scores(tmp, kind, lists, name)
+    report = compare(name, lists, reference.scores, scores, reference.raw, raw, quantized=name != FP32_FILE)
+    report.settings = target.describe() if target is not None else None
+    logger.info("Parity: %s", report.summary())
+    return report, refusal(report, limits)
+
+
+def _accept(report: ParityReport, reason: str | None, force: bool, result: ExportResult) -> None:
+    if reason and not force:
+        raise ExportRefused(f"refused {report.file}: {reason}; nothing was written. Check the model, or pass "
+                            "--force (force=True) to keep the file anyway.")
+    if reason:
+        logger.warning("Keeping %s although %s (force)", report.file, reason)
+    result.reports.append(report)
+
+
 def _copy_folder(source: Path, tmp: Path) -> None:
     """Everything in ``source`` except ONNX files (they are written anew)."""
     shutil.copytree(source, tmp, dirs_exist_ok=True,
@@ -141,7 +162,7 @@ def _write(source: Path, tmp: Path, kind: str, target: QuantTarget | None, lists
     from crossrank.export.fuse import fuse_graph
     from crossrank.export.onnx_export import export_graph
     from crossrank.export.quantize import quantize_file
-    from crossrank.export.scoring import onnx_scores, torch_scores
+    from crossrank.export.scoring import torch_scores
 
     _copy_folder(source, tmp)
     reference = torch_scores(tmp, kind, lists)
@@ -151,18 +172,17 @@ def _write(source: Path, tmp: Path, kind: str, target: QuantTarget | None, lists
     if graph.fuse:
         fuse_graph(tmp / FP32_FILE, json.loads((reference.transformer_path / "config.json").read_text("utf-8")))
     files = [FP32_FILE] + ([target.file_name] if target else [])
+    _accept(*_gate(tmp, kind, FP32_FILE, lists, reference, limits), force, result)
     if target is not None:
-        quantize_file(tmp / FP32_FILE, tmp / target.file_name, target)
-    for name in files:
-        scores, raw = onnx_scores(tmp, kind, lists, name)
-        report = compare(name, lists, reference.scores, scores, reference.raw, raw, quantized=name != FP32_FILE)
-        logger.info("Parity: %s", report.summary())
-        reason = refusal(report, limits)
-        if reason and not force:
-            raise ExportRefused(f"refused {name}: {reason}; nothing was written. Check the model, or pass "
-                                "--force (force=True) to keep the file anyway.")
-        if reason:
-            logger.warning("Keeping %s although %s (force)", name, reason)
-        result.reports.append(report)
+        settings = target.settings()  # the fastest first; a refused one makes way for the next
+        for step, current in enumerate(settings):
+            quantize_file(tmp / FP32_FILE, tmp / target.file_name, current)
+            report, reason = _gate(tmp, kind, target.file_name, lists, reference, limits, current)
+            if reason and step + 1 < len(settings):
+                logger.info("The gate refused %s with %s (%s); trying %s", target.file_name, current.describe(),
+                            reason, settings[step + 1].describe())
+                continue
+            _accept(report, reason, force, result)
+            break
     result.files = files
     (tmp / REPORT_FILE).write_text(json.dumps([r.to_dict() for r in result.reports], indent=2) + "\n", "utf-8")

@@ -44,12 +44,14 @@ class ParityReport:
     spearman: float | None = None
     top1_agreement: float | None = None
     metrics: dict[str, dict[str, float]] = field(default_factory=dict)
+    settings: str | None = None  # an int8 file's quantizer settings
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     def summary(self) -> str:
-        parts = [f"{self.file}: {self.pairs} pairs, max |diff| {self.max_abs_diff:.2e}"]
+        name = f"{self.file} ({self.settings})" if self.settings else self.file
+        parts = [f"{name}: {self.pairs} pairs, max |diff| {self.max_abs_diff:.2e}"]
         if self.quantized:
             parts.append(f"Spearman {self.spearman:.4f}, top-1 agreement {self.top1_agreement:.3f} "
                          f"over {self.lists} lists")

