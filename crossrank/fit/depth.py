@@ -19,9 +19,8 @@ import numpy as np
 
 from crossrank.fit.evaluate import score_lists, test_lists
 from crossrank.fit.metrics import AT_K, query_metrics
-from crossrank.inference.fusion import Fusion
+from crossrank.inference.fusion import DEFAULT_WEIGHTS, Fusion
 
-WEIGHTS = tuple(round(float(w), 2) for w in np.linspace(0.0, 1.0, 21))
 TOLERANCE = 0.002  # NDCG@10: differences this small are noise on a dev split of tens of queries
 
 
@@ -29,7 +28,7 @@ def fused_curve(lists: Sequence[Mapping[str, Any]], logits: Sequence[np.ndarray]
                 depth: int) -> dict[float, float]:
     """Mean NDCG@10 over ``lists`` when each query's top ``depth`` is fused at each weight (1.0: first stage)."""
     curve = {}
-    for weight in WEIGHTS:
+    for weight in DEFAULT_WEIGHTS:
         values = []
         for item, scores in zip(lists, logits):
             first = np.asarray(item["first"][:depth], dtype=np.float64)

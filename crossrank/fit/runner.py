@@ -26,7 +26,7 @@ from crossrank.fit.stages import (
     run_split,
     run_validate,
 )
-from crossrank.fit.stages_model import run_evaluate, run_train, run_warm_start
+from crossrank.fit.stages_model import rerank_depth, run_evaluate, run_train, run_warm_start
 
 logger = logging.getLogger("crossrank.fit")
 
@@ -77,7 +77,7 @@ def results_json(ctx: Context) -> dict[str, Any]:
     return {"test": ev["tables"], "test_first_stages": ev["retrievers"], "first_stage": ctx.payloads["first_stage"]
             ["chosen"], "fusion_weight": train["fusion"]["weight"], "dev": train["fusion"]["dev"],
             "dev_first_stage": train["fusion"].get("first_stage"),
-            "rerank_k": int(train.get("rerank_k", ctx.payloads["size"]["rerank_k"])),
+            "rerank_k": rerank_depth(ctx),
             "dev_by_depth": train.get("depth_choice", {}).get("by_depth", {}),
             "plan": {k: ctx.payloads["size"][k] for k in ("loss", "epochs", "learning_rate", "max_length",
                                                          "rerank_k", "max_steps")},

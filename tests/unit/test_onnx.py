@@ -195,3 +195,12 @@ def test_gate_judges_labelled_lists_by_map_and_unlabelled_by_top1() -> None:
     worse = np.array([0.0, 2.9, 3.0, 0.0, 2.9, 3.0])
     report = compare("int8.onnx", labelled, torch_scores, worse, torch_scores, worse, quantized=True)
     assert refusal(report, Thresholds(min_spearman=-1.0)) == "MAP drops by 0.4167 (limit 0.01)"
+
+
+def test_candidate_lists_without_documents_are_refused(tiny_bert: Path, tmp_path: Path) -> None:
+    from crossrank.export.check_data import CandidateList
+
+    with pytest.raises(ValueError) as info:
+        export_onnx(tiny_bert, tmp_path / "out", check_data=[CandidateList("q", [])])
+    assert str(info.value) == "check data holds no (query, document) pairs; pass candidate lists with documents."
+    assert not (tmp_path / "out").exists()
