@@ -1,14 +1,16 @@
 """Training recipes probed on a finished ``crossrank fit`` run's cached stages, measured on its dev split only.
 
     python bench/bench_fit_recipes.py --out /tmp/bench-fit-cranfield [--recipe plain|head|residual|head+residual]
-        [--loss lambda|listnet] [--steps 70] [--max-length 128] [--lr 1e-4]
+        [--loss lambda|listnet] [--steps 70] [--max-length 128] [--lr 1e-4] [--warm-lists N]
 
 It reads the run's validate, split, first-stage and mine stages from ``--out/stages``, trains the base model
 from its fresh head on the mined train lists (2 lists per step, warm-up 0.1, head learning rate 10x), and
 measures the dev split at the first stage's top 50 (realistic lists): the reranker alone and the fusion
 curve. Recipes: ``plain`` (fit's training), ``head`` (the output layer first set by a ridge fit to the first
 stage's z-scores on 32 train lists, ``crossrank.warm_start.head_init``), ``residual`` (the first-stage z-score
-inside the loss, ``crossrank.warm_start.residual``), ``head+residual``. Test is never read. One row per run is
+inside the loss, ``crossrank.warm_start.residual``), ``head+residual``. ``--warm-lists N`` first runs fit's
+warm-start stage (``crossrank.fit.warm``: the run's first stage as teacher, train queries + pseudo-queries,
+N lists of 16) and measures the warm model on dev before the recipe trains it. Test is never read. One row per run is
 appended to ``bench/results/fit-recipes.jsonl``; the fusion curve's weight 1.0 is the first stage alone.
 """
 
@@ -61,7 +63,22 @@ def head_start(model: Any, lists: list[dict], collection: Mapping[str, Any], run
     return fit_head(model, data, max_length)
 
 
-def train(args: argparse.Namespace, collection: Any, lists: list[dict], run: Any) -> tuple[Any, dict]:
+def warm(model: Any, args: argparse.Namespace, collection: Any, first: Any, evaluator: Any) -> dict:
+    """Fit's warm-start stage on ``model`` (in place), then the warm model's dev NDCG@10 alone."""
+    from crossrank.fit.config import FitConfig
+    from crossrank.fit.warm import run_warm_start
+
+    began = time.monotonic()
+    plan = {"max_length": args.max_length, "warm_start": {"lists": args.warm_lists, "seconds": None}}
+    config = FitConfig(pairs=[str(args.out)], seed=12)
+    report = run_warm_start(model, collection, stage(args.out, "split"), first, plan, config, args.out / "cache")
+    return {"warm_lists": args.warm_lists, "warm_seconds": time.monotonic() - began,
+            "warm_heldout_loss": [report["heldout_loss_before"], report["heldout_loss_after"]],
+            "warm_dev_alone_ndcg@10": evaluator(model)["dev_ndcg@10"]}
+
+
+def train(args: argparse.Namespace, collection: Any, lists: list[dict], run: Any, first: Any,
+          evaluator: Any) -> tuple[Any, dict]:
     from transformers import set_seed
 
     from crossrank import CrossEncoder
@@ -73,6 +90,8 @@ def train(args: argparse.Namespace, collection: Any, lists: list[dict], run: Any
     model = CrossEncoder(BASE, num_labels=1)
     model.max_length = args.max_length
     info = {"head": head_start(model, lists, collection, run, args.max_length)} if "head" in args.recipe else {}
+    if args.warm_lists:
+        info.update(warm(model, args, collection, first, evaluator))
     data, loss = training_dataset(lists, collection, args.loss), make_loss(args.loss, model)
     if "residual" in args.recipe:
         from crossrank.warm_start.residual import ResidualLoss, with_first_stage
@@ -84,7 +103,8 @@ def train(args: argparse.Namespace, collection: Any, lists: list[dict], run: Any
                                   learning_rate=args.lr, warmup_steps=0.1, lr_scheduler_type="linear", seed=12,
                                   data_seed=12, logging_steps=10, dataloader_pin_memory=False, disable_tqdm=True,
                                   save_strategy="no", report_to=[], learning_rate_mapping={HEAD_PATTERN: 10 * args.lr})
-        Trainer(model, targs, train_dataset=data, loss=loss).train()
+        if args.steps > 0:
+            Trainer(model, targs, train_dataset=data, loss=loss).train()
     return model, info
 
 
@@ -96,6 +116,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument("--steps", type=int, default=70)
     p.add_argument("--max-length", type=int, default=128)
     p.add_argument("--lr", type=float, default=1e-4)
+    p.add_argument("--warm-lists", type=int, default=0, help="fit's warm start with this many lists first")
     args = p.parse_args(argv)
     quiet()
     from crossrank.fit.dev import dev_evaluator
@@ -103,10 +124,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     collection, split = stage(args.out, "validate"), stage(args.out, "split")
     first, lists = stage(args.out, "first_stage"), stage(args.out, "mine")["lists"]
     run = first["runs"][first["chosen"]]
-    began = time.monotonic()
-    model, info = train(args, collection, lists, run)
-    seconds = time.monotonic() - began
     evaluator = dev_evaluator(collection, split["dev"], run, 50)
+    began = time.monotonic()
+    model, info = train(args, collection, lists, run, first, evaluator)
+    seconds = time.monotonic() - began
     fusion, curve = evaluator.tune_fusion(model, metric="ndcg@10")
     alone = evaluator(model)["dev_ndcg@10"]  # the model has no stored fusion: the reranker alone
     row = {"out": str(args.out), "recipe": args.recipe, "loss": args.loss, "steps": args.steps,

@@ -42,6 +42,13 @@ def user_queries(train: list[str], lists: int, seed: int) -> list[str]:
     return [train[i] for i in sorted(picks.tolist())]
 
 
+def warm_corpus(corpus: Mapping[str, str]) -> list[str]:
+    """The documents the warm start draws pseudo-queries and teacher candidates from, in id order: the
+    non-empty ones (a BEIR corpus keeps its empty documents, which can be judged, e.g. Cranfield's 471 and 995;
+    an empty text makes no pseudo-query and teaches no order)."""
+    return [corpus[d] for d in sorted(corpus) if corpus[d].strip()]
+
+
 def run_warm_start(model: Any, collection: Mapping[str, Any], split: Mapping[str, list[str]],
                    first: Mapping[str, Any], plan: Mapping[str, Any], config: FitConfig, cache: Path) -> dict[str, Any]:
     """Warm-start ``model`` in place; returns what was done (the library's WarmStartReport, as a dict)."""
@@ -50,8 +57,7 @@ def run_warm_start(model: Any, collection: Mapping[str, Any], split: Mapping[str
     from crossrank.warm_start import WarmStartConfig, warm_start
 
     warm = plan["warm_start"]
-    doc_ids = sorted(collection["corpus"])
-    corpus = [collection["corpus"][d] for d in doc_ids]
+    corpus = warm_corpus(collection["corpus"])
     lists = max(WARM_BATCH, int(warm["lists"]))
     queries = [collection["queries"][q] for q in user_queries(split["train"], lists, config.seed)]
     options = WarmStartConfig(num_lists=lists, max_steps=max(1, lists // WARM_BATCH), batch_size=WARM_BATCH,

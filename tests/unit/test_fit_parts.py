@@ -215,3 +215,10 @@ def test_a_length_that_cuts_the_rerank_depth_under_20_comes_last() -> None:
     assert (plan["max_length"], plan["depth"]) == (128, 20) and plan["affordable_epochs"] >= 1.0
     shallow = [p for p in (size._plan_at(counts, [600] * 100, measured[192], config, 192, 657 * 9, 40.0, False),)]
     assert shallow[0]["depth"] == 10
+
+
+def test_the_warm_start_reads_the_non_empty_documents_in_id_order() -> None:
+    from crossrank.fit.warm import warm_corpus
+
+    # a BEIR corpus keeps its empty (judged) documents; the warm start, which refuses empty texts, skips them
+    assert warm_corpus({"b": "second text", "a": "first text", "c": "  ", "d": ""}) == ["first text", "second text"]
