@@ -116,6 +116,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument("--steps", type=int, default=70)
     p.add_argument("--max-length", type=int, default=128)
     p.add_argument("--lr", type=float, default=1e-4)
+    p.add_argument("--graded", action="store_true", help="label each listed relevant document with its grade")
     p.add_argument("--warm-lists", type=int, default=0, help="fit's warm start with this many lists first")
     args = p.parse_args(argv)
     quiet()
@@ -124,6 +125,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     collection, split = stage(args.out, "validate"), stage(args.out, "split")
     first, lists = stage(args.out, "first_stage"), stage(args.out, "mine")["lists"]
     run = first["runs"][first["chosen"]]
+    if args.graded:  # the qrels grade of each listed relevant document (the mined lists say 1.0)
+        lists = [{**x, "labels": [float(collection["qrels"][x["query_id"]].get(d, 0.0)) if y > 0 else 0.0
+                                  for d, y in zip(x["documents"], x["labels"])]} for x in lists]
     evaluator = dev_evaluator(collection, split["dev"], run, 50)
     began = time.monotonic()
     model, info = train(args, collection, lists, run, first, evaluator)
@@ -131,7 +135,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     fusion, curve = evaluator.tune_fusion(model, metric="ndcg@10")
     alone = evaluator(model)["dev_ndcg@10"]  # the model has no stored fusion: the reranker alone
     row = {"out": str(args.out), "recipe": args.recipe, "loss": args.loss, "steps": args.steps,
-           "max_length": args.max_length, "lr": args.lr, "dev_alone_ndcg@10": alone,
+           "max_length": args.max_length, "lr": args.lr, "graded": args.graded, "dev_alone_ndcg@10": alone,
            "dev_fused_best_ndcg@10": max(curve.values()), "dev_first_stage_ndcg@10": curve[1.0],
            "fusion_weight": fusion.weight, "train_seconds": seconds, "curve": {str(k): v for k, v in curve.items()},
            **info}
