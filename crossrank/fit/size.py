@@ -83,7 +83,7 @@ def fixed_costs(counts: Mapping[str, int], rates: Rates, scale: float, depth: in
     return {
         "first_stage": first + counts["documents"] / 5000.0 + 2.0,
         "dev_evaluations": (EVALS + 1) * eval_queries * eval_depth / score,
-        "dev_scoring": 2 * counts["dev"] * depth / score,  # the depth choice, then the fusion at that depth
+        "dev_scoring": counts["dev"] * depth / score,  # once, for the depth choice; the fusion reuses its logits
         "evaluate": counts["test"] * (depth + 2) / score,
         "export": EXPORT_SECONDS + GATE_SCORINGS * GATE_LISTS * GATE_DEPTH / score if export else 0.0,
         "report": 5.0,

@@ -12,6 +12,7 @@ from crossrank.fit.dev import dev_evaluator, eval_subset
 from crossrank.fit.metrics import AT_K
 from crossrank.fit.size import DEPTHS
 from crossrank.fit.stages import Context
+from crossrank.inference.memo import MemoScorer
 
 RESERVE_AFTER_TRAIN = ("dev_scoring", "evaluate", "export", "report")
 
@@ -62,9 +63,10 @@ def run_train(ctx: Context, work: Path) -> tuple[dict[str, Any], str]:
     if result["keep_start"]:
         model = ctx.load_model(start_name)
     model.max_length = int(plan["max_length"])
-    depth, choice = _rerank_depth(ctx, model)
+    scorer = MemoScorer(model)  # the depth choice scores dev once; the fusion and its metrics reuse those logits
+    depth, choice = _rerank_depth(ctx, scorer)
     full_dev = dev_evaluator(ctx.payloads["validate"], ctx.payloads["split"]["dev"], _chosen_run(ctx), depth)
-    fusion = tune_fusion(model, full_dev)
+    fusion = tune_fusion(scorer, full_dev)
     model.save_pretrained(work / "model")
     from crossrank.model_card import write_model_card
 
