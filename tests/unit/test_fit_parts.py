@@ -222,3 +222,20 @@ def test_the_warm_start_reads_the_non_empty_documents_in_id_order() -> None:
 
     # a BEIR corpus keeps its empty (judged) documents; the warm start, which refuses empty texts, skips them
     assert warm_corpus({"b": "second text", "a": "first text", "c": "  ", "d": ""}) == ["first text", "second text"]
+
+
+@pytest.mark.parametrize(("measured", "kept"), [((3.0, 60.0), "auto"), ((2.0, 40.0), "bm25")])
+def test_a_bm25_fallback_on_scaled_rates_is_tried_again_on_measured_ones(
+        monkeypatch: pytest.MonkeyPatch, measured: tuple[float, float], kept: str) -> None:
+    from crossrank.fit.size import _measured_plan
+
+    # the probe at 256 tokens, scaled to 128, leaves no epoch beside embedding the corpus: BM25 alone; measured
+    # at 128 the dense stage fits (first case) or still does not (second: BM25 alone, and the reason stays)
+    asked = fake_probe(monkeypatch, train=measured[0], score=measured[1], seconds=2.0)
+    counts = {"documents": 20000, "queries": 300, "train": 200, "dev": 50, "test": 50}
+    probed = Rates(256, train_pairs_per_s=1.0, score_pairs_per_s=20.0, embed_docs_per_s=20.0, seconds=5.0)
+    config = FitConfig(pairs=["x"], time_budget="30m", export="none")
+    chosen, rates, plan = _measured_plan(None, [], [400] * 100, probed, counts, config, 1.0, 9.0, 0.0, False, 256)
+    assert chosen.first_stage == kept and asked[0] == 128 and rates.embed_docs_per_s == 20.0
+    assert plan["affordable_epochs"] >= 1.0 and rates.max_length == plan["max_length"]
+    assert ("first_stage_reason" in plan) == (kept == "bm25")
