@@ -192,7 +192,8 @@ def budget_plan(counts: Mapping[str, int], lengths: Sequence[int], rates: Rates 
                 config: FitConfig, positives: float, want_epochs: float, elapsed: float, warm: bool,
                 top_length: int) -> dict[str, Any]:
     """The largest max_length (down to 128), then the most hard negatives per list (down to 3), whose plan
-    still trains ``min(want, 2)`` epochs inside the budget; else the first that trains one epoch.
+    still trains ``min(want, 2)`` epochs inside the budget; else the largest length that trains one epoch, with
+    the fewest negatives (the most epochs) there.
 
     ``rates``: one measurement, or measurements by max_length (each length is costed from the nearest).
     """
@@ -210,10 +211,17 @@ def budget_plan(counts: Mapping[str, int], lengths: Sequence[int], rates: Rates 
     # 10 cannot bring a missed document into the top 10, which a longer max_length does not make up for
     for deep in (True, False):
         keep = [p for p in plans if not deep or p["depth"] >= MIN_DEPTH]
-        for enough in (need, config.epochs or 1.0):
-            found = next((p for p in keep if p["affordable_epochs"] >= enough), None)
-            if found is not None:
-                return found
+        found = next((p for p in keep if p["affordable_epochs"] >= need), None)
+        if found is not None:
+            return found
+        # no plan trains ``need`` epochs: the longest length that trains one, at its fewest negatives (the most
+        # epochs). Below two epochs, passes come before negatives: the plan then moves smoothly with the
+        # measured speed instead of jumping from (3 negatives, 1.9 epochs) to (7, 1.06). On SciFact (30m) the
+        # jump's plan reached fused +0.0245 NDCG@10 where 3 negatives and 2.26 epochs had reached +0.0392.
+        fits = [p for p in keep if p["affordable_epochs"] >= (config.epochs or 1.0)]
+        if fits:
+            return max((p for p in fits if p["max_length"] == fits[0]["max_length"]),
+                       key=lambda p: p["affordable_epochs"])
     last = rates_for(rates, plan["max_length"])
     raise _budget_error(float(config.time_budget or 0.0), int(plan["train_pairs"] * (config.epochs or 1.0)), last,
                         plan["train_pairs_per_s"] / last.train_pairs_per_s, plan["estimates"], elapsed,
