@@ -8,6 +8,7 @@ informs any choice.
 from __future__ import annotations
 
 import argparse
+import json
 import tempfile
 import time
 from collections.abc import Iterator
@@ -37,6 +38,9 @@ class CachedScores:
         if len(pairs) != len(self.scores):
             raise ValueError(f"cached scores: {len(self.scores)} scores for {len(pairs)} pairs.")
         return self.scores
+
+    def logits(self, pairs: Any, **kwargs: Any) -> np.ndarray:
+        return self.predict(pairs, **kwargs).reshape(-1, 1)
 
 
 def metrics(evaluator: Any, scores: np.ndarray) -> dict[str, float]:
@@ -83,7 +87,10 @@ def first_stage_rows(data: WarmData, args: argparse.Namespace) -> Iterator[tuple
         yield row["tag"], row
 
 
-def logits(model: Any, evaluator: Any, args: argparse.Namespace, path: Path) -> np.ndarray:
+def logits(model: Any, evaluator: Any, args: argparse.Namespace, path: Path, reuse: bool = False) -> np.ndarray:
+    """The model's logits on the evaluator's pairs, saved to ``path`` (read from it when ``reuse`` and present)."""
+    if reuse and path.is_file():
+        return np.load(path)
     saved = model.max_length
     model.max_length = args.eval_max_length
     try:
@@ -96,11 +103,14 @@ def logits(model: Any, evaluator: Any, args: argparse.Namespace, path: Path) -> 
 
 
 def model_row(model: Any, data: WarmData, args: argparse.Namespace, tag: str, label: str, how: str,
-              minutes: float) -> dict[str, Any]:
-    """Test and dev metrics of ``model`` alone, and fused with the first stage (weight tuned on dev)."""
+              minutes: float, reuse: bool = False) -> dict[str, Any]:
+    """Test and dev metrics of ``model`` alone, and fused with the first stage (weight tuned on dev).
+
+    ``reuse``: the model was loaded from its saved folder, so logits saved for this tag are its own.
+    """
     folder = Path(args.work_dir) / args.dataset / "logits"
-    test = logits(model, data.test, args, folder / f"{tag}-test.npy")
-    dev = logits(model, data.dev, args, folder / f"{tag}-dev.npy")
+    test = logits(model, data.test, args, folder / f"{tag}-test.npy", reuse)
+    dev = logits(model, data.dev, args, folder / f"{tag}-dev.npy", reuse)
     fusion, _ = data.dev.tune_fusion(CachedScores(dev), metric=primary(data))
     fused = data.test.compute_fused(test, fusion)
     return {"tag": tag, "label": label, "test": metrics(data.test, test), "dev": metrics(data.dev, dev),
@@ -113,6 +123,26 @@ def model_dir(args: argparse.Namespace, tag: str) -> Path:
 
 
 def warm_row(data: WarmData, args: argparse.Namespace) -> Iterator[tuple[str, dict[str, Any]]]:
+    """The warm-started model's row; a folder finished by an earlier run (``bench_warm.json``) is scored again."""
+    from crossrank import CrossEncoder
+
+    folder = model_dir(args, args.warm_tag)
+    saved = folder / "bench_warm.json"
+    reuse = saved.is_file() and (folder / "config.json").is_file()
+    if reuse:
+        print(f"{args.warm_tag}: reusing the model warm-started by an earlier run ({folder})", flush=True)
+        record = json.loads(saved.read_text())
+        model = CrossEncoder(str(folder), max_length=args.max_length, device="cpu")
+    else:
+        model, record = train_warm(data, args)
+        model.save_pretrained(folder)
+        saved.write_text(json.dumps(record))
+    yield args.warm_tag, model_row(model, data, args, args.warm_tag, f"warm start only ({args.teacher} teacher, "
+                                   "no labels)", record["how"], record["minutes"], reuse=reuse)
+
+
+def train_warm(data: WarmData, args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
+    """Warm-start a fresh reranker on the teacher's lists; returns it and its row's ``how`` and ``minutes``."""
     from crossrank.warm_start import WarmStartConfig, warm_start
 
     model = base_model(args.max_length, args.seed)
@@ -124,7 +154,6 @@ def warm_row(data: WarmData, args: argparse.Namespace) -> Iterator[tuple[str, di
         budget_s=args.warm_budget_s, seed=args.seed)
     teacher = teachers(args, data.corpus)[args.teacher]
     report = warm_start(model, data.queries, data.corpus, teacher=teacher, config=config)
-    model.save_pretrained(model_dir(args, args.warm_tag))
     lines = report.summary().splitlines()
     head = f"; {lines[1].strip()}" if args.warm_head_init else ""
     how = (f"{lines[0]}{head}; held-out distillation loss {report.heldout_loss_before:.4f} -> "
@@ -132,8 +161,7 @@ def warm_row(data: WarmData, args: argparse.Namespace) -> Iterator[tuple[str, di
            f" + {args.warm_sampled} sampled of the teacher's top 100, lr {args.warm_lr:g} (head "
            f"{args.warm_head_lr:g}), warm-up 0.1 and linear decay over the budget, batch 8, max_length "
            f"{args.max_length}; no label used.")
-    yield args.warm_tag, model_row(model, data, args, args.warm_tag, f"warm start only ({args.teacher} teacher, "
-                                   "no labels)", how, report.train_seconds / 60)
+    return model, {"how": how, "minutes": report.train_seconds / 60}
 
 
 class DevEvaluator:
