@@ -138,7 +138,7 @@ def warm_row(data: WarmData, args: argparse.Namespace) -> Iterator[tuple[str, di
         model.save_pretrained(folder)
         saved.write_text(json.dumps(record))
     yield args.warm_tag, model_row(model, data, args, args.warm_tag, f"warm start only ({args.teacher} teacher, "
-                                   "no labels)", record["how"], record["minutes"], reuse=reuse)
+                                   f"no labels; `{args.warm_tag}`)", record["how"], record["minutes"], reuse=reuse)
 
 
 def train_warm(data: WarmData, args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
