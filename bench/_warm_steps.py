@@ -130,7 +130,8 @@ def warm_row(data: WarmData, args: argparse.Namespace) -> Iterator[tuple[str, di
     saved = folder / "bench_warm.json"
     reuse = saved.is_file() and (folder / "config.json").is_file()
     if reuse:
-        print(f"{args.warm_tag}: reusing the model warm-started by an earlier run ({folder})", flush=True)
+        print(f"{args.warm_tag}: reusing the model warm-started by an earlier run ({folder}; delete it or pass "
+              "another --warm-tag to train again)", flush=True)
         record = json.loads(saved.read_text())
         model = CrossEncoder(str(folder), max_length=args.max_length, device="cpu")
     else:

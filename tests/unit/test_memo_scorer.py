@@ -20,6 +20,10 @@ class Counting:
     def __init__(self, model: CrossEncoder) -> None:
         self.model, self.asked = model, []
 
+    @property
+    def max_length(self) -> int:
+        return self.model.max_length
+
     def logits(self, pairs: list, batch_size: int = 32, show_progress_bar: bool | None = None) -> np.ndarray:
         self.asked.append(len(pairs))
         return self.model.logits(pairs, batch_size=batch_size, show_progress_bar=show_progress_bar)
@@ -36,6 +40,17 @@ def test_repeats_are_answered_from_memory_with_the_models_own_logits(_tiny_bert_
     np.testing.assert_allclose(first, direct[:2], atol=1e-6)
     np.testing.assert_allclose(again, direct[[1, 2, 0, 1]], atol=1e-6)
     assert again.dtype == np.float32 and again.shape == (4, 1) and scorer.logits([]).shape == (0, 1)
+
+
+def test_a_new_max_length_scores_the_pairs_again(_tiny_bert_master: Path) -> None:
+    model = CrossEncoder(str(_tiny_bert_master))
+    counting = Counting(model)
+    scorer = MemoScorer(counting)
+    scorer.logits(PAIRS)
+    model.max_length = 4  # the second document no longer fits whole: its score may change
+    short = scorer.logits(PAIRS)
+    assert counting.asked == [3, 3] and scorer.scored_pairs == 6
+    np.testing.assert_allclose(short, model.logits(PAIRS), atol=1e-6)
 
 
 def test_attributes_are_read_and_written_on_the_wrapped_model(_tiny_bert_master: Path) -> None:
