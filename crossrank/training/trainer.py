@@ -46,6 +46,7 @@ from crossrank.storage.lock import output_lock
 from crossrank.storage.preflight import check_writable
 from crossrank.training.args import TrainingArguments
 from crossrank.training.cached import ChunkedScores, bucketed_logits, chunk_size_for
+from crossrank.training.heap import keep_freed_memory
 from crossrank.training.multi import loss_for, validate_datasets
 from crossrank.training.optim import parameter_groups
 from crossrank.training.resume import last_complete_checkpoint, resolve_resume
@@ -159,6 +160,8 @@ class Trainer(transformers.Trainer):
         if self.args.should_save:
             check_writable(self.args.output_dir, what="output_dir")
             guard = output_lock(self.args.output_dir)
+        if self.args.use_cpu or self.cross_encoder.device.type == "cpu":
+            keep_freed_memory()
         with guard:
             resume = resolve_resume(value, self.args.output_dir, remove_incomplete=self.args.should_save)
             return super().train(resume_from_checkpoint=resume, trial=trial,
