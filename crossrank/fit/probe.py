@@ -16,6 +16,8 @@ from typing import Any
 
 import torch
 
+from crossrank.training.heap import keep_freed_memory
+
 LADDER = (64, 96, 128, 192, 256, 320, 384, 512)
 PROBE_MAX_LENGTH = 256
 
@@ -46,6 +48,8 @@ def pair_lengths(tokenizer: Any, pairs: Sequence[tuple[str, str]]) -> list[int]:
 def _time_training(model: Any, pairs: Sequence[tuple[str, str]], batch: int, batches: int) -> float:
     """Pairs per second of forward + backward + AdamW step (the trained weights are restored afterwards)."""
     hf = model.model
+    if model.device.type == "cpu":
+        keep_freed_memory()  # as the Trainer will: the probe must time the steps training will run
     state = {k: v.detach().clone() for k, v in hf.state_dict().items()}
     optimizer = torch.optim.AdamW(hf.parameters(), lr=1e-6)
     hf.train()
