@@ -152,7 +152,7 @@ def train_warm(data: WarmData, args: argparse.Namespace) -> tuple[Any, dict[str,
         sampled=args.warm_sampled, loss=args.warm_loss, target_scale=args.warm_scale, learning_rate=args.warm_lr,
         head_learning_rate=args.warm_head_lr or None, head_init=args.warm_head_init, epochs=args.warm_epochs,
         max_length=args.max_length,
-        budget_s=args.warm_budget_s, seed=args.seed)
+        budget_s=args.warm_budget_s, seed=args.seed, keep_freed_memory=True)
     teacher = teachers(args, data.corpus)[args.teacher]
     report = warm_start(model, data.queries, data.corpus, teacher=teacher, config=config)
     lines = report.summary().splitlines()

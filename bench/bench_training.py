@@ -26,7 +26,7 @@ def train_ours(folder: Path, data: object, out: str) -> float:
     from crossrank import CrossEncoder, Trainer, TrainingArguments
 
     model = CrossEncoder(folder, max_length=256, device="cpu")
-    trainer = Trainer(model, TrainingArguments(output_dir=out, **COMMON), train_dataset=data)
+    trainer = Trainer(model, TrainingArguments(output_dir=out, keep_freed_memory=True, **COMMON), train_dataset=data)
     with Timer() as t:
         trainer.train()
     return t.seconds

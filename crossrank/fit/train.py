@@ -52,6 +52,7 @@ def training_args(plan: Mapping[str, Any], evaluator: Any, output_dir: Path, see
         "per_device_train_batch_size": int(plan["rows_per_step"]), "learning_rate": float(plan["learning_rate"]),
         "warmup_steps": 0.1, "lr_scheduler_type": "linear", "seed": seed, "data_seed": seed,
         "logging_steps": max(1, steps // 20), "dataloader_pin_memory": False, "disable_tqdm": False,
+        "keep_freed_memory": True,
         **keep_best_arguments(evaluator.primary_metric, steps, int(plan["evaluations"]),
                               greater_is_better=evaluator.greater_is_better),
     }

@@ -65,7 +65,7 @@ def run_warm_start(model: Any, collection: Mapping[str, Any], split: Mapping[str
                               teacher={"bm25": "bm25", "dense": "embedder"}.get(first["chosen"], "hybrid"),
                               hybrid_weight=float(first["hybrid_weight"] or 0.5),
                               budget_s=GUARD * warm["seconds"] if warm.get("seconds") else None,
-                              head_init_lists=HEAD_LISTS)
+                              head_init_lists=HEAD_LISTS, keep_freed_memory=True)
     report = warm_start(model, queries, corpus, teacher=make_teacher(first, config.embedder, cache), config=options,
                         heldout_lists=HELDOUT_LISTS)
     return asdict(report)

@@ -26,7 +26,7 @@ def build_training_arguments(config: TrainConfig, train_rows: int, evaluator: Ev
     """
     from crossrank.training.args import TrainingArguments
 
-    given = {**DEFAULTS, "seed": config.seed, **config.training}
+    given = {**DEFAULTS, "seed": config.seed, "keep_freed_memory": True, **config.training}
     given.pop("resume_from_checkpoint", None)  # passed to Trainer.train (see pipeline.train.resume_target)
     if evaluator is not None and "eval_strategy" not in given:
         steps = total_steps(train_rows, int(given.get("per_device_train_batch_size", 8)),

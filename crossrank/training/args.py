@@ -23,6 +23,8 @@ class TrainingArguments(transformers.TrainingArguments):
         learning_rate_mapping: ``{regex: learning_rate}`` for parameters whose name matches ``regex``
             (e.g. a higher rate for the fresh ``classifier`` head).
         mini_batch_size: score the grid in chunks of this many pairs to bound memory (gradient caching).
+        keep_freed_memory: opt-in, CPU only: glibc keeps freed blocks for reuse (``training.heap``), so a
+            step stops faulting its activation pages in again; process-wide, so the CLI and fit opt in.
         length_buckets: score each batch's pairs in up to this many sub-batches sorted by length, each
             padded only to its own longest pair; the cuts minimise padded tokens plus a fixed cost per
             sub-batch. The loss and gradients are the same, less compute goes into padding. 1 scores the
@@ -43,6 +45,8 @@ class TrainingArguments(transformers.TrainingArguments):
     )
     mini_batch_size: int | None = field(default=None, metadata={"help": "pairs scored at once (memory bound)"})
     length_buckets: int = field(default=8, metadata={"help": "length-sorted sub-batches per batch (1: none)"})
+    keep_freed_memory: bool = field(default=False, metadata={
+        "help": "CPU: reuse freed memory instead of returning it to the OS (glibc mallopt, process-wide)"})
 
     def __post_init__(self) -> None:
         super().__post_init__()

@@ -160,7 +160,7 @@ class Trainer(transformers.Trainer):
         if self.args.should_save:
             check_writable(self.args.output_dir, what="output_dir")
             guard = output_lock(self.args.output_dir)
-        if self.args.use_cpu or self.cross_encoder.device.type == "cpu":
+        if self.args.keep_freed_memory and (self.args.use_cpu or self.cross_encoder.device.type == "cpu"):
             keep_freed_memory()
         with guard:
             resume = resolve_resume(value, self.args.output_dir, remove_incomplete=self.args.should_save)

@@ -58,6 +58,7 @@ class WarmStartConfig:
         max_steps: optimiser steps at most (-1: from ``epochs``).
         budget_s: wall-clock seconds at most for training (None: no limit); a hard stop, logged.
         mini_batch_size: pairs scored at once (bounds activation memory); None: length buckets only.
+        keep_freed_memory: CPU: reuse freed memory while training (``TrainingArguments.keep_freed_memory``).
         seed: seeds pseudo-queries, candidate sampling and training.
         output_dir: the trainer's folder (None: a temporary folder, removed afterwards).
     """
@@ -86,6 +87,7 @@ class WarmStartConfig:
     max_steps: int = -1
     budget_s: float | None = None
     mini_batch_size: int | None = None
+    keep_freed_memory: bool = False
     seed: int = 42
     output_dir: str | None = None
 

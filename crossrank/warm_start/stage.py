@@ -217,6 +217,7 @@ def training_arguments(config: WarmStartConfig, output_dir: str, total: int, use
         weight_decay=config.weight_decay, lr_scheduler_type="constant", save_strategy="no",
         logging_steps=max(1, total // 20), use_cpu=use_cpu, seed=config.seed, data_seed=config.seed,
         disable_tqdm=True, dataloader_pin_memory=False, mini_batch_size=config.mini_batch_size,
+        keep_freed_memory=config.keep_freed_memory,
     )
 
 

@@ -21,3 +21,11 @@ def test_keep_freed_memory_is_off_with_the_switch(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(heap, "_applied", False)
     monkeypatch.setenv("CROSSRANK_KEEP_HEAP", "0")
     assert heap.keep_freed_memory() is False
+
+
+def test_the_library_default_leaves_the_allocator_alone(tmp_path: object) -> None:
+    from crossrank.training.args import TrainingArguments
+    from crossrank.warm_start.config import WarmStartConfig
+
+    assert TrainingArguments(output_dir=str(tmp_path), use_cpu=True).keep_freed_memory is False
+    assert WarmStartConfig().keep_freed_memory is False
