@@ -41,17 +41,21 @@ def _clean(words: Sequence[str]) -> str:
     return " ".join(words).strip(_EDGE_PUNCT + " ")
 
 
-def word_span(text: str, rng: np.random.Generator, min_words: int, max_words: int) -> str | None:
+def word_span(text: str, rng: np.random.Generator, min_words: int, max_words: int,
+              window: int | None = None) -> str | None:
     """A span of ``min_words``..``max_words`` consecutive words of ``text``, strictly shorter than it.
 
-    Returns None when the text has too few words for a span of at least ``min_words`` that leaves a word out.
+    With ``window``, the span lies within the first ``window`` words (the part of the document a student
+    truncated to its ``max_length`` reads). Returns None when the text has too few words for a span of at
+    least ``min_words`` that leaves a word out.
     """
     words = _WORD.findall(text)
     longest = min(max_words, len(words) - 1)
     if longest < min_words:
         return None
     length = int(rng.integers(min_words, longest + 1))
-    start = int(rng.integers(0, len(words) - length + 1))
+    reach = len(words) if window is None else max(length, min(window, len(words)))
+    start = int(rng.integers(0, reach - length + 1))
     span = _clean(words[start : start + length])
     return span if len(_WORD.findall(span)) >= min_words and span != text.strip() else None
 
@@ -65,6 +69,7 @@ def make_pseudo_queries(
     titles: Sequence[str | None] | Mapping[int, str] | None = None,
     title_share: float = 0.0,
     exclude: Sequence[str] = (),
+    window: int | None = None,
 ) -> list[PseudoQuery]:
     """Up to ``count`` distinct pseudo-queries from distinct documents of ``corpus``.
 
@@ -79,6 +84,7 @@ def make_pseudo_queries(
         titles: Optional title per document (same order, or ``{index: title}``).
         title_share: Fraction of pseudo-queries taken from titles, in [0, 1].
         exclude: Texts never to return (e.g. the user's own queries, so none appears twice).
+        window: Spans come from the first ``window`` words of their document (None: from anywhere).
 
     Returns:
         The pseudo-queries in the order made.
@@ -90,6 +96,8 @@ def make_pseudo_queries(
         raise ValueError(f"count must be 0 or more; found {count}.")
     if not 1 <= min_words <= max_words:
         raise ValueError(f"need 1 <= min_words <= max_words; found min_words={min_words}, max_words={max_words}.")
+    if window is not None and window < min_words:
+        raise ValueError(f"window must be at least min_words ({min_words}); found {window}.")
     if not 0.0 <= title_share <= 1.0:
         raise ValueError(f"title_share must be in [0, 1]; found {title_share}.")
     rng = np.random.default_rng(seed)
@@ -102,7 +110,7 @@ def make_pseudo_queries(
         title = _title(titles, index)
         use_title = title_share > 0 and rng.random() < title_share and title is not None
         candidate = title if use_title and title.strip() != text.strip() else word_span(text, rng, min_words,
-                                                                                        max_words)
+                                                                                        max_words, window)
         key = None if candidate is None else " ".join(candidate.lower().split())
         if candidate is None or not key or key in seen or candidate.strip() == text.strip():
             continue

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -80,6 +81,24 @@ def test_a_document_no_longer_than_the_span_gives_no_query() -> None:
     assert made[0].text != corpus[1] and 3 <= len(made[0].text.split()) <= 6
 
 
+def test_a_window_keeps_spans_inside_the_first_words() -> None:
+    words = [f"w{i}" for i in range(200)]
+    corpus = [" ".join(words[i:] + words[:i]) for i in range(0, 200, 10)]
+    made = make_pseudo_queries(corpus, 20, seed=5, min_words=3, max_words=5, window=12)
+    assert len(made) == 20
+    for query in made:
+        first = corpus[query.source].split()[:12]
+        assert " ".join(first).find(query.text) >= 0
+    anywhere = make_pseudo_queries(corpus, 20, seed=5, min_words=3, max_words=5)
+    assert any(corpus[q.source].find(q.text) > len(" ".join(corpus[q.source].split()[:12])) for q in anywhere)
+
+
+def test_the_span_window_follows_max_length() -> None:
+    assert WarmStartConfig(max_length=128).span_window() == 84
+    assert WarmStartConfig(max_length=16, max_words=9).span_window() == 10
+    assert WarmStartConfig(visible_spans=False).span_window() is None
+
+
 def test_titles_and_excluded_texts() -> None:
     titles = ["Paris", None, "Cats and dogs"] + [None] * 9
     made = make_pseudo_queries(CORPUS, 12, seed=0, min_words=3, max_words=4, titles=titles, title_share=1.0)
@@ -99,9 +118,10 @@ def test_training_queries_put_the_users_first_and_fill_with_pseudo_queries() -> 
     ({"count": -1}, "count must be 0 or more"),
     ({"count": 1, "min_words": 4, "max_words": 3}, "need 1 <= min_words <= max_words"),
     ({"count": 1, "title_share": 2.0}, "title_share must be in [0, 1]"),
+    ({"count": 1, "min_words": 4, "window": 3}, "window must be at least min_words (4); found 3"),
 ])
 def test_pseudo_query_bad_options(kwargs: dict, message: str) -> None:
-    with pytest.raises(ValueError, match=message.replace("[", r"\[")):
+    with pytest.raises(ValueError, match=re.escape(message)):
         make_pseudo_queries(CORPUS, **kwargs)
 
 
