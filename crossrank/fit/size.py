@@ -26,10 +26,15 @@ from crossrank.fit.probe import LADDER, PROBE_MAX_LENGTH, Rates
 DEPTHS = (100, 50, 30, 20, 10)
 MIN_DEPTH = 20  # rerank at least the top 20 when some max_length leaves time for it
 EVALS = 5
-WARM_SHARE = 0.3
+WARM_SHARE = 0.3  # of the training time left after one supervised epoch, for the warm start
+WARM_SHARE_FEW = 0.5  # the same with fewer than FEW_LABELS train queries: the first stage knows more than the labels
+FEW_LABELS = 300
+WARM_FT_LR = 3e-5  # supervised rate after a warm start: refine what it learnt (at 1e-4, 70 steps on Cranfield's
+# 135 train queries took fit's warm reranker from 0.29 to 0.15 dev NDCG@10, bench/results/fit-recipes-cranfield.md)
 WARM_LIST = 16  # documents per warm-start list (the teacher's top 8 + 8 sampled)
 WARM_SCORED_LISTS = 2 * 16 + 32  # lists the warm start scores without training: held-out loss twice, head fit
-WARM_MIN_LISTS = 200  # fewer warm-start lists than this cost their fixed overhead and teach nothing
+WARM_MIN_LISTS = 256  # fewer warm-start lists than this cost their fixed overhead and teach nothing (on Cranfield
+# the warm start leaves its ListNet plateau after about 250 lists: crossrank/warm_start/config.py)
 SHORT_STEPS = 500  # fewer optimiser steps than this train at the higher learning rate
 EXPORT_SECONDS = 12.0  # tracing, fusing and quantizing a MiniLM took 7-12 s here; the gate's scoring is added
 GATE_SCORINGS = 3.2  # the gate scores its pairs with torch, fp32 ONNX and up to two int8 files (ONNX ~1.5x faster)
@@ -168,8 +173,8 @@ def _plan_at(counts: Mapping[str, int], lengths: Sequence[int], rates: Rates, co
     available = SAFETY * budget - elapsed - sum(fixed.values())
     per_s = rates.train_pairs_per_s * scale
     epoch_s = pairs / per_s
-    # the supervised epoch comes first; the warm start takes up to WARM_SHARE of the rest
-    warm_s = min(WARM_SHARE * available, max(0.0, available - epoch_s)) if warm else 0.0
+    # the supervised epoch comes first; the warm start takes up to its share of the rest
+    warm_s = min(warm_share(counts["train"]) * available, max(0.0, available - epoch_s)) if warm else 0.0
     warm_lists = int(warm_s * per_s) // WARM_LIST
     if warm_skipped(config, warm_lists):
         warm_s = 0.0  # too short to teach: its time and its fixed overhead go to the supervised epochs
@@ -178,6 +183,11 @@ def _plan_at(counts: Mapping[str, int], lengths: Sequence[int], rates: Rates, co
             "depth": depth, "depth_reason": depth_reason, "eval_queries": eval_queries,
             "eval_depth": eval_depth, "estimates": fixed, "affordable_epochs": (available - warm_s) / epoch_s,
             "warm_pairs": int(warm_s * per_s), "train_pairs_per_s": per_s, "train_pairs": pairs}
+
+
+def warm_share(train_queries: int) -> float:
+    """The warm start's share of the training time after one supervised epoch: larger with few labels."""
+    return WARM_SHARE_FEW if train_queries < FEW_LABELS else WARM_SHARE
 
 
 def rates_for(measured: Rates | Mapping[int, Rates], length: int) -> Rates:
@@ -350,7 +360,8 @@ def size_run(collection: Mapping[str, Any], split: Mapping[str, list[str]], conf
     group = positives + plan["num_negatives"] + config.random_negatives
     per_step, units = training_units(loss, counts["train"], group, config.batch_pairs)
     steps = max(1, math.ceil(epochs * units / per_step))
-    rate = config.learning_rate or learning_rate(steps, epochs)
+    warm_plan = _warm_plan(config, warm, plan, rates)
+    rate = config.learning_rate or (WARM_FT_LR if warm_plan["enabled"] else learning_rate(steps, epochs))
     length_reason = "--max-length" if config.max_length else (
         f"90% of the sampled pairs fit {top} tokens" + ("" if plan["max_length"] == top else
                                                       f"; lowered to {plan['max_length']} to fit the budget"))
@@ -360,16 +371,22 @@ def size_run(collection: Mapping[str, Any], split: Mapping[str, list[str]], conf
         "head_learning_rate": 1e-3, "rerank_k": plan["depth"], "num_negatives": plan["num_negatives"],
         "eval_queries": plan["eval_queries"],
         "eval_depth": plan["eval_depth"], "rows_per_step": per_step, "max_steps": steps, "evaluations": EVALS,
-        "warm_start": _warm_plan(config, warm, plan, rates),
+        "warm_start": warm_plan,
         "rates": rates.to_dict() if rates else None, "estimates": plan["estimates"],
         "pair_tokens_p90": float(np.percentile(lengths, 90)) if lengths else None,
         "reasons": {"loss": loss_reason, "num_negatives": f"{config.num_negatives} per list" if plan["num_negatives"] ==
                     config.num_negatives else f"lowered from {config.num_negatives} to fit one epoch in the budget",
                     "max_length": length_reason, "rerank_k": plan["depth_reason"],
                     "epochs": "--epochs" if config.epochs else _epoch_reason(want, epochs),
-                    "learning_rate": "--learning-rate" if config.learning_rate else
-                    f"{rate:g}: {steps} optimiser steps, {epochs:g} epochs"},
+                    "learning_rate": "--learning-rate" if config.learning_rate else _rate_reason(
+                        rate, steps, epochs, warm_plan["enabled"])},
     }
+
+
+def _rate_reason(rate: float, steps: int, epochs: float, warm: bool) -> str:
+    if warm:
+        return f"{rate:g}: after the warm start, finetuning refines what it learnt ({steps} steps, {epochs:g} epochs)"
+    return f"{rate:g}: {steps} optimiser steps, {epochs:g} epochs"
 
 
 def learning_rate(steps: int, epochs: float) -> float:

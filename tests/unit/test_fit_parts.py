@@ -240,3 +240,9 @@ def test_a_bm25_fallback_on_scaled_rates_is_tried_again_on_measured_ones(
     assert chosen.first_stage == kept and asked[0] == 128 and rates.embed_docs_per_s == 20.0
     assert plan["affordable_epochs"] >= 1.0 and rates.max_length == plan["max_length"]
     assert ("first_stage_reason" in plan) == (kept == "bm25")
+
+
+def test_the_warm_start_share_and_the_rate_after_it() -> None:
+    from crossrank.fit.size import FEW_LABELS, WARM_SHARE, WARM_SHARE_FEW, warm_share
+
+    assert (warm_share(FEW_LABELS - 1), warm_share(FEW_LABELS)) == (WARM_SHARE_FEW, WARM_SHARE) == (0.5, 0.3)

@@ -55,6 +55,7 @@ def test_outputs_and_report(finished: dict) -> None:
     assert config["crossrank_fusion"]["weight"] == finished["results"]["fusion_weight"]
     # the retriever on dev on the basis of the reranked / fused figures (exact values: test_evaluators.py)
     assert set(finished["results"]["dev_first_stage"]) == {"map", "mrr@10", "ndcg@10"}
+    assert finished["results"]["plan"]["learning_rate"] == 3e-5  # finetuning after the warm start (--warm-lists)
     assert sorted(p.name.split("-", 1)[1] for p in (out / "stages").iterdir()
                   if not p.name.startswith(".")) == sorted(STAGE_NAMES)
 
