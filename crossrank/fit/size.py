@@ -33,6 +33,7 @@ WARM_FT_LR = 3e-5  # supervised rate after a warm start: refine what it learnt (
 # 135 train queries took fit's warm reranker from 0.29 to 0.15 dev NDCG@10, bench/results/fit-recipes-cranfield.md)
 WARM_LIST = 16  # documents per warm-start list (the teacher's top 8 + 8 sampled)
 WARM_SCORED_LISTS = 2 * 16 + 32  # lists the warm start scores without training: held-out loss twice, head fit
+WARM_MAX_LENGTH = 128  # the warm start trains at most this long: its lists are many and its queries short
 WARM_MIN_LISTS = 256  # fewer warm-start lists than this cost their fixed overhead and teach nothing (on Cranfield
 # the warm start leaves its ListNet plateau after about 250 lists: crossrank/warm_start/config.py)
 SHORT_STEPS = 500  # fewer optimiser steps than this train at the higher learning rate
@@ -173,16 +174,19 @@ def _plan_at(counts: Mapping[str, int], lengths: Sequence[int], rates: Rates, co
     available = SAFETY * budget - elapsed - sum(fixed.values())
     per_s = rates.train_pairs_per_s * scale
     epoch_s = pairs / per_s
+    warm_per_s = rates.train_pairs_per_s * truncated_mean(lengths, rates.max_length) / truncated_mean(
+        lengths, min(length, WARM_MAX_LENGTH))
     # the supervised epoch comes first; the warm start takes up to its share of the rest
     warm_s = min(warm_share(counts["train"]) * available, max(0.0, available - epoch_s)) if warm else 0.0
-    warm_lists = int(warm_s * per_s) // WARM_LIST
+    warm_lists = int(warm_s * warm_per_s) // WARM_LIST
     if warm_skipped(config, warm_lists):
         warm_s = 0.0  # too short to teach: its time and its fixed overhead go to the supervised epochs
         available += fixed.pop("warm_overhead")
     return {"warm_lists_affordable": warm_lists, "max_length": length,
             "depth": depth, "depth_reason": depth_reason, "eval_queries": eval_queries,
             "eval_depth": eval_depth, "estimates": fixed, "affordable_epochs": (available - warm_s) / epoch_s,
-            "warm_pairs": int(warm_s * per_s), "train_pairs_per_s": per_s, "train_pairs": pairs}
+            "warm_pairs": int(warm_s * warm_per_s), "warm_pairs_per_s": warm_per_s, "train_pairs_per_s": per_s,
+            "train_pairs": pairs}
 
 
 def warm_share(train_queries: int) -> float:
@@ -404,7 +408,7 @@ def warm_skipped(config: FitConfig, lists: int) -> bool:
 
 def _warm_plan(config: FitConfig, warm: bool, plan: Mapping[str, Any], rates: Rates | None) -> dict[str, Any]:
     lists = config.warm_lists or max(1, plan["warm_pairs"] // WARM_LIST)
-    per_s = plan.get("train_pairs_per_s")
+    per_s = plan.get("warm_pairs_per_s", plan.get("train_pairs_per_s"))
     affordable = int(plan.get("warm_lists_affordable", plan["warm_pairs"] // WARM_LIST))
     if warm and warm_skipped(config, affordable):
         lists = affordable

@@ -3,7 +3,8 @@
 The student inherits what the chosen first stage knows, from train queries (their labels unused; at most
 half of the lists) and pseudo-queries made from the corpus, through :func:`crossrank.warm_start.warm_start`
 with the first stage as teacher (the same BM25 / embedder / hybrid weight chosen on dev; the embedder reuses
-the corpus vectors cached by the first stage). Its size comes from the sizing stage. The warm model is
+the corpus vectors cached by the first stage). Its size comes from the sizing stage; it trains at the plan's
+max_length, at most ``WARM_MAX_LENGTH`` (128) tokens. The warm model is
 measured on dev, and the training stage keeps whichever checkpoint dev prefers, this one included.
 """
 
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from crossrank.fit.config import FitConfig
+from crossrank.fit.size import WARM_MAX_LENGTH
 
 WARM_BATCH = 8  # lists per optimiser step
 HELDOUT_LISTS = 16  # teacher lists kept out to measure the distillation loss before and after
@@ -61,7 +63,8 @@ def run_warm_start(model: Any, collection: Mapping[str, Any], split: Mapping[str
     lists = max(WARM_BATCH, int(warm["lists"]))
     queries = [collection["queries"][q] for q in user_queries(split["train"], lists, config.seed)]
     options = WarmStartConfig(num_lists=lists, max_steps=max(1, lists // WARM_BATCH), batch_size=WARM_BATCH,
-                              max_length=int(plan["max_length"]), seed=config.seed, embedder=config.embedder,
+                              max_length=min(int(plan["max_length"]), WARM_MAX_LENGTH), seed=config.seed,
+                              embedder=config.embedder,
                               teacher={"bm25": "bm25", "dense": "embedder"}.get(first["chosen"], "hybrid"),
                               hybrid_weight=float(first["hybrid_weight"] or 0.5),
                               budget_s=GUARD * warm["seconds"] if warm.get("seconds") else None,

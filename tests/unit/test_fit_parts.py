@@ -80,10 +80,15 @@ def test_budget_plan_keeps_the_length_before_negatives_then_refuses() -> None:
     rates = Rates(256, train_pairs_per_s=20.0, score_pairs_per_s=60.0, embed_docs_per_s=50.0, seconds=5.0)
     lengths = [400] * 100
     config = FitConfig(pairs=["x"], time_budget="9m")
-    plan = budget_plan(counts, lengths, rates, config, 1.0, 9.0, 30.0, True, 512)
+    plan = budget_plan(counts, lengths, rates, config, 1.0, 9.0, 30.0, False, 512)
     # a longer max_length is kept before more negatives: 512 tokens with 5 negatives trains two epochs
     assert (plan["max_length"], plan["num_negatives"], plan["train_pairs"]) == (512, 5, 200 * (1 + 5 + 1))
     assert plan["affordable_epochs"] >= 2.0
+    # with a warm start (200 train queries: half of the time after one epoch) two epochs need 256 tokens and
+    # 3 negatives; the warm start's lists are costed at its own 128 tokens
+    warm = budget_plan(counts, lengths, rates, config, 1.0, 9.0, 30.0, True, 512)
+    assert (warm["max_length"], warm["num_negatives"], warm["warm_lists_affordable"]) == (256, 3, 326)
+    assert warm["warm_pairs_per_s"] == 2 * warm["train_pairs_per_s"]
     with pytest.raises(ValueError, match=r"the time budget of 1.0 min is too small for one epoch: 1000 training pairs"):
         budget_plan(counts, lengths, rates, FitConfig(pairs=["x"], time_budget="1m"), 1.0, 9.0, 30.0, True, 512)
 
