@@ -27,8 +27,10 @@ DEPTHS = (100, 50, 30, 20, 10)
 MIN_DEPTH = 20  # rerank at least the top 20 when some max_length leaves time for it
 EVALS = 5
 WARM_SHARE = 0.3  # of the training time left after one supervised epoch, for the warm start
-WARM_SHARE_FEW = 0.5  # the same with fewer than FEW_LABELS train queries: the first stage knows more than the labels
-FEW_LABELS = 300
+# Half of that time with few labels (under 300 train queries) made Cranfield's 30-minute run warm-start on 298 lists
+# (dev NDCG@10 0.42 against the first stage's 0.61) before 139 steps at 3e-5 and 192 tokens: alone 0.2284, fused
+# -0.0011 against the hybrid, where 30% (warm start skipped, 272 steps at 1e-4 and 128 tokens) had reached 0.3061
+# and +0.0013 (bench/results/fit-cranfield-warm-share-0.5.md, fit-cranfield.md).
 WARM_FT_LR = 3e-5  # supervised rate after a warm start: refine what it learnt (at 1e-4, 70 steps on Cranfield's
 # 135 train queries took fit's warm reranker from 0.29 to 0.15 dev NDCG@10, bench/results/fit-recipes-cranfield.md)
 WARM_LIST = 16  # documents per warm-start list (the teacher's top 8 + 8 sampled)
@@ -177,7 +179,7 @@ def _plan_at(counts: Mapping[str, int], lengths: Sequence[int], rates: Rates, co
     warm_per_s = rates.train_pairs_per_s * truncated_mean(lengths, rates.max_length) / truncated_mean(
         lengths, min(length, WARM_MAX_LENGTH))
     # the supervised epoch comes first; the warm start takes up to its share of the rest
-    warm_s = min(warm_share(counts["train"]) * available, max(0.0, available - epoch_s)) if warm else 0.0
+    warm_s = min(WARM_SHARE * available, max(0.0, available - epoch_s)) if warm else 0.0
     warm_lists = int(warm_s * warm_per_s) // WARM_LIST
     if warm_skipped(config, warm_lists):
         warm_s = 0.0  # too short to teach: its time and its fixed overhead go to the supervised epochs
@@ -187,11 +189,6 @@ def _plan_at(counts: Mapping[str, int], lengths: Sequence[int], rates: Rates, co
             "eval_depth": eval_depth, "estimates": fixed, "affordable_epochs": (available - warm_s) / epoch_s,
             "warm_pairs": int(warm_s * warm_per_s), "warm_pairs_per_s": warm_per_s, "train_pairs_per_s": per_s,
             "train_pairs": pairs}
-
-
-def warm_share(train_queries: int) -> float:
-    """The warm start's share of the training time after one supervised epoch: larger with few labels."""
-    return WARM_SHARE_FEW if train_queries < FEW_LABELS else WARM_SHARE
 
 
 def rates_for(measured: Rates | Mapping[int, Rates], length: int) -> Rates:
