@@ -36,8 +36,10 @@ WARM_FT_LR = 3e-5  # supervised rate after a warm start: refine what it learnt (
 WARM_LIST = 16  # documents per warm-start list (the teacher's top 8 + 8 sampled)
 WARM_SCORED_LISTS = 2 * 16 + 32  # lists the warm start scores without training: held-out loss twice, head fit
 WARM_MAX_LENGTH = 128  # the warm start trains at most this long: its lists are many and its queries short
-WARM_MIN_LISTS = 200  # fewer warm-start lists than this cost their fixed overhead and teach nothing (on Cranfield
-# the warm start had left its ListNet plateau by 280 lists, not yet at 144: crossrank/warm_start/config.py)
+WARM_MIN_LISTS = 1000  # a shorter warm start costs more than it teaches: 248 lists on SciFact (dev NDCG@10 0.37 against
+# the first stage's 0.71) then 328 steps at 3e-5 gave fused +0.0204 and alone 0.6547, where skipping it had given
+# +0.0239 and 0.6939 (bench/results/fit-scifact-warm-248.md); 298 lists on Cranfield did worse too (below). The
+# 1,136-list warm start of bench_warm_start.py reached 0.51 dev against its teacher's 0.59.
 SHORT_STEPS = 500  # fewer optimiser steps than this train at the higher learning rate
 EXPORT_SECONDS = 12.0  # tracing, fusing and quantizing a MiniLM took 7-12 s here; the gate's scoring is added
 GATE_SCORINGS = 3.2  # the gate scores its pairs with torch, fp32 ONNX and up to two int8 files (ONNX ~1.5x faster)
@@ -411,7 +413,7 @@ def _warm_plan(config: FitConfig, warm: bool, plan: Mapping[str, Any], rates: Ra
         lists = affordable
         return {"enabled": False, "lists": 0, "seconds": None,
                 "reason": f"the budget leaves time for {lists} warm-start lists after one supervised epoch (fewer "
-                          f"than {WARM_MIN_LISTS} teach nothing); a longer --time-budget turns it on"}
+                          f"than {WARM_MIN_LISTS} cost more than they teach); a longer --time-budget turns it on"}
     return {"enabled": warm, "lists": lists if warm else 0, "reason": _warm_reason(config, warm),
             "seconds": lists * WARM_LIST / per_s if warm and per_s else None}
 

@@ -114,7 +114,7 @@ def test_warm_start_too_short_to_teach_is_skipped_with_the_reason() -> None:
     short = _warm_plan(FitConfig(pairs=["x"], time_budget="30m"), True, plan, None)
     assert (short["enabled"], short["lists"]) == (False, 0)
     assert short["reason"].startswith(f"the budget leaves time for 11 warm-start lists after one supervised epoch "
-                                      f"(fewer than {WARM_MIN_LISTS} teach nothing); a longer --time-budget")
+                                      f"(fewer than {WARM_MIN_LISTS} cost more than they teach); a longer")
     pinned = _warm_plan(FitConfig(pairs=["x"], time_budget="30m", warm_start="on"), True, plan, None)
     assert (pinned["enabled"], pinned["lists"]) == (True, 11)
 
