@@ -204,14 +204,21 @@ def rates_for(measured: Rates | Mapping[int, Rates], length: int) -> Rates:
 def budget_plan(counts: Mapping[str, int], lengths: Sequence[int], rates: Rates | Mapping[int, Rates],
                 config: FitConfig, positives: float, want_epochs: float, elapsed: float, warm: bool,
                 top_length: int) -> dict[str, Any]:
-    """The largest max_length (down to 128), then the most hard negatives per list (down to 3), whose plan
-    still trains ``min(want, 2)`` epochs inside the budget; else the largest length that trains one epoch, with
-    the fewest negatives (the most epochs) there.
+    """Passes before length: a max_length above the shortest candidate (128, or the data's own when shorter)
+    only when its plan trains every wanted epoch with every hard negative; else, at the shortest length, the
+    most hard negatives per list (down to 3) that still train ``min(want, 2)`` epochs; else the fewest
+    negatives there (the most epochs).
+
+    Training is short of passes long before it is short of tokens at these budgets: on Cranfield (135 train
+    queries, 30 min) the plans that went to 256 tokens at 2-3 epochs reached 0.19 and 0.17 NDCG@10 alone where
+    128 tokens at 4 epochs reached 0.31; SciFact's best 30-minute runs trained at 128 tokens.
 
     ``rates``: one measurement, or measurements by max_length (each length is costed from the nearest).
     """
     candidates = [top_length] if config.max_length else [n for n in LADDER if 128 <= n <= top_length][::-1] or \
         [top_length]
+    shortest = candidates[-1]
+    every = config.epochs or want_epochs
     need = config.epochs or min(want_epochs, 2.0)
     plans = []
     for length in candidates:
@@ -219,22 +226,23 @@ def budget_plan(counts: Mapping[str, int], lengths: Sequence[int], rates: Rates 
             pairs = int(round(counts["train"] * (positives + negatives + config.random_negatives)))
             plans.append({**_plan_at(counts, lengths, rates_for(rates, length), config, length, pairs, elapsed, warm),
                           "num_negatives": negatives})
-    plan = plans[-1]
-    # a length whose scoring cost pushes the rerank depth under MIN_DEPTH comes last: reranking only the top
-    # 10 cannot bring a missed document into the top 10, which a longer max_length does not make up for
+    # a plan whose scoring cost pushes the rerank depth under MIN_DEPTH comes last: reranking only the top 10
+    # cannot bring a missed document into the top 10
     for deep in (True, False):
         keep = [p for p in plans if not deep or p["depth"] >= MIN_DEPTH]
-        found = next((p for p in keep if p["affordable_epochs"] >= need), None)
+        found = next((p for p in keep if p["max_length"] > shortest and p["affordable_epochs"] >= every - 1e-9
+                      and p["num_negatives"] == config.num_negatives), None)
+        short = [p for p in keep if p["max_length"] == shortest]
+        found = found or next((p for p in short if p["affordable_epochs"] >= need), None)
         if found is not None:
             return found
-        # no plan trains ``need`` epochs: the longest length that trains one, at its fewest negatives (the most
-        # epochs). Below two epochs, passes come before negatives: the plan then moves smoothly with the
-        # measured speed instead of jumping from (3 negatives, 1.9 epochs) to (7, 1.06). On SciFact (30m) the
-        # jump's plan reached fused +0.0245 NDCG@10 where 3 negatives and 2.26 epochs had reached +0.0392.
-        fits = [p for p in keep if p["affordable_epochs"] >= (config.epochs or 1.0)]
+        # below two epochs, passes come before negatives: the plan then moves smoothly with the measured speed
+        # instead of jumping from (3 negatives, 1.9 epochs) to (7, 1.06). On SciFact (30m) the jump's plan reached
+        # fused +0.0245 NDCG@10 where 3 negatives and 2.26 epochs had reached +0.0392.
+        fits = [p for p in short if p["affordable_epochs"] >= (config.epochs or 1.0)]
         if fits:
-            return max((p for p in fits if p["max_length"] == fits[0]["max_length"]),
-                       key=lambda p: p["affordable_epochs"])
+            return max(fits, key=lambda p: p["affordable_epochs"])
+    plan = plans[-1]
     last = rates_for(rates, plan["max_length"])
     raise _budget_error(float(config.time_budget or 0.0), int(plan["train_pairs"] * (config.epochs or 1.0)), last,
                         plan["train_pairs_per_s"] / last.train_pairs_per_s, plan["estimates"], elapsed,
@@ -365,9 +373,10 @@ def size_run(collection: Mapping[str, Any], split: Mapping[str, list[str]], conf
     steps = max(1, math.ceil(epochs * units / per_step))
     warm_plan = _warm_plan(config, warm, plan, rates)
     rate = config.learning_rate or (WARM_FT_LR if warm_plan["enabled"] else learning_rate(steps, epochs))
+    lowered = (f"; lowered to {plan['max_length']}: a longer one does not train all {want:g} wanted epochs with "
+               f"every hard negative in the budget (passes come first)")
     length_reason = "--max-length" if config.max_length else (
-        f"90% of the sampled pairs fit {top} tokens" + ("" if plan["max_length"] == top else
-                                                      f"; lowered to {plan['max_length']} to fit the budget"))
+        f"90% of the sampled pairs fit {top} tokens" + ("" if plan["max_length"] == top else lowered))
     return {
         "first_stage": config.first_stage, "first_stage_reason": plan.get("first_stage_reason"),
         "loss": loss, "max_length": plan["max_length"], "epochs": epochs, "learning_rate": rate,

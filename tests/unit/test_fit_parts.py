@@ -75,22 +75,31 @@ def test_sizing_rules() -> None:
     assert target_epochs(700) == 9.0 and target_epochs(20000) == 1.0 and target_epochs(10) == 10.0
 
 
-def test_budget_plan_keeps_the_length_before_negatives_then_refuses() -> None:
+def test_budget_plan_puts_passes_before_length_then_refuses() -> None:
     counts = {"documents": 1000, "queries": 300, "train": 200, "dev": 50, "test": 50}
     rates = Rates(256, train_pairs_per_s=20.0, score_pairs_per_s=60.0, embed_docs_per_s=50.0, seconds=5.0)
     lengths = [400] * 100
-    config = FitConfig(pairs=["x"], time_budget="9m")
-    plan = budget_plan(counts, lengths, rates, config, 1.0, 9.0, 30.0, False, 512)
-    # a longer max_length is kept before more negatives: 512 tokens with 5 negatives trains two epochs
-    assert (plan["max_length"], plan["num_negatives"], plan["train_pairs"]) == (512, 5, 200 * (1 + 5 + 1))
-    assert plan["affordable_epochs"] >= 2.0
-    # the warm start's lists are costed at its own 128 tokens (400-token pairs: 3.125 times as fast as at 512);
-    # 188 lists are too few to teach, so its time goes back to the supervised epochs and the plan is the same
-    warm = budget_plan(counts, lengths, rates, config, 1.0, 9.0, 30.0, True, 512)
-    assert (warm["max_length"], warm["num_negatives"], warm["warm_lists_affordable"]) == (512, 5, 188)
-    assert warm["warm_pairs_per_s"] == 3.125 * warm["train_pairs_per_s"]
+
+    def plan_for(budget: str, epochs: float | None = None, warm: bool = False) -> dict:
+        config = FitConfig(pairs=["x"], time_budget=budget, epochs=epochs)
+        return budget_plan(counts, lengths, rates, config, 1.0, 9.0, 30.0, warm, 512)
+
+    # 9 epochs wanted: no length above 128 trains them all in 9 minutes, so 128 tokens with every negative
+    short = plan_for("9m")
+    assert (short["max_length"], short["num_negatives"]) == (128, 7) and 6.6 < short["affordable_epochs"] < 6.7
+    # 20 minutes: 192 tokens train all 9 (12.7) with the 7 negatives, 256 would not
+    assert (plan_for("20m")["max_length"], plan_for("20m")["num_negatives"]) == (192, 7)
+    # with --epochs 2 pinned, the longest length that trains two with every negative: 384 (512 needs fewer)
+    pinned = plan_for("9m", epochs=2.0)
+    assert (pinned["max_length"], pinned["num_negatives"], pinned["train_pairs"]) == (384, 7, 200 * (1 + 7 + 1))
+    assert pinned["affordable_epochs"] >= 2.0
+    # the warm start's lists are costed at its own 128 tokens (400-token pairs: 3 times as fast as at 384);
+    # 192 lists are too few to teach, so its time goes back to the supervised epochs and the plan is the same
+    warm = plan_for("9m", epochs=2.0, warm=True)
+    assert (warm["max_length"], warm["num_negatives"], warm["warm_lists_affordable"]) == (384, 7, 192)
+    assert warm["warm_pairs_per_s"] == pytest.approx(3.0 * warm["train_pairs_per_s"])
     with pytest.raises(ValueError, match=r"the time budget of 1.0 min is too small for one epoch: 1000 training pairs"):
-        budget_plan(counts, lengths, rates, FitConfig(pairs=["x"], time_budget="1m"), 1.0, 9.0, 30.0, True, 512)
+        plan_for("1m", warm=True)
 
 
 def test_budget_plan_trains_fewer_negatives_before_refusing() -> None:
@@ -126,17 +135,17 @@ def test_rates_are_measured_again_at_a_shorter_planned_length(monkeypatch: pytes
     asked = fake_probe(monkeypatch, train=12.0, score=150.0, seconds=2.0)
     counts = dict(SMALL_COUNTS)
     rates = Rates(256, train_pairs_per_s=4.0, score_pairs_per_s=50.0, embed_docs_per_s=50.0, seconds=5.0)
-    config = FitConfig(pairs=["x"], time_budget="12m", export="none")
+    config = FitConfig(pairs=["x"], time_budget="20m", export="none")
     lengths = [400] * 100
-    first = budget_plan(counts, lengths, rates, config, 1.0, 9.0, 0.0, False, 512)
+    first = budget_plan(counts, lengths, rates, config, 1.0, 2.0, 0.0, False, 512)
     assert first["max_length"] == 192
-    again, plan = _remeasured(None, [], lengths, rates, first, counts, config, 1.0, 9.0, 0.0, False, 512)
+    again, plan = _remeasured(None, [], lengths, rates, first, counts, config, 1.0, 2.0, 0.0, False, 512)
     assert asked == [192]
     assert (again.max_length, again.train_pairs_per_s, again.embed_docs_per_s, again.seconds) == (192, 12.0, 50.0, 7.0)
     # the faster measured rate buys more epochs at that length; longer ones are not tried on a scaled guess
     assert plan["max_length"] == 192 and plan["affordable_epochs"] > 1.3 * first["affordable_epochs"]
     # a plan at the probe's own length is not measured twice
-    assert _remeasured(None, [], lengths, rates, {**first, "max_length": 256}, counts, config, 1.0, 9.0, 0.0,
+    assert _remeasured(None, [], lengths, rates, {**first, "max_length": 256}, counts, config, 1.0, 2.0, 0.0,
                        False, 512)[0] == rates and asked == [192]
 
 
@@ -201,9 +210,10 @@ def test_a_longer_planned_length_is_measured_too(monkeypatch: pytest.MonkeyPatch
     rates = Rates(256, train_pairs_per_s=10.0, score_pairs_per_s=80.0, embed_docs_per_s=50.0, seconds=5.0)
     config = FitConfig(pairs=["x"], time_budget="20m", export="none")
     lengths = [400] * 100
-    first = budget_plan(counts, lengths, rates, config, 1.0, 9.0, 0.0, False, 512)
+    # two epochs wanted: a longer length is planned once it trains them with every negative
+    first = budget_plan(counts, lengths, rates, config, 1.0, 2.0, 0.0, False, 512)
     assert first["max_length"] == 512  # scaled up linearly from 256 tokens: looks affordable
-    again, plan = _remeasured(None, [], lengths, rates, first, counts, config, 1.0, 9.0, 0.0, False, 512)
+    again, plan = _remeasured(None, [], lengths, rates, first, counts, config, 1.0, 2.0, 0.0, False, 512)
     # measured at 512 the pairs train at 2/s, not the scaled 6.4/s; 320 (costed from 256) is measured next and
     # is as slow; the plan lands on 256 with the probe's own 256-token rates; every probe's time counts
     assert (again.max_length, again.train_pairs_per_s, again.seconds) == (256, 10.0, 5.0 + 9.0 + 9.0)
