@@ -48,6 +48,8 @@ class WarmStartConfig:
         title_share: fraction of pseudo-queries taken from document titles when titles are given.
         visible_spans: spans come from the part of their document the student reads at ``max_length``
             (:func:`span_window`), so the teacher's reason to rank the source document first is in view.
+        span_passes: passes over the corpus for pseudo-queries at most: a corpus with fewer usable documents
+            than ``num_lists`` gives each document up to this many spans (at other positions).
         top_k, sampled, depth: candidates per list: the teacher's top ``top_k`` plus ``sampled`` drawn from
             its ranks up to ``depth``.
         head_init: before training, set the output layer to a ridge fit of the teacher's targets on the
@@ -78,6 +80,7 @@ class WarmStartConfig:
     max_words: int = 9
     title_share: float = 0.0
     visible_spans: bool = True
+    span_passes: int = 3
     top_k: int = 8
     sampled: int = 8
     depth: int = 100
@@ -111,6 +114,7 @@ class WarmStartConfig:
             (self.epochs > 0 or self.max_steps > 0, "give epochs > 0 or max_steps > 0"),
             (self.batch_size >= 1, f"batch_size must be at least 1; found {self.batch_size}"),
             (self.budget_s is None or self.budget_s > 0, f"budget_s must be positive; found {self.budget_s}"),
+            (self.span_passes >= 1, f"span_passes must be at least 1; found {self.span_passes}"),
             (0.0 <= self.warmup_ratio < 1.0, f"warmup_ratio must be in [0, 1); found {self.warmup_ratio}"),
         ]
         for ok, message in checks:

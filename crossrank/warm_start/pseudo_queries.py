@@ -70,11 +70,14 @@ def make_pseudo_queries(
     title_share: float = 0.0,
     exclude: Sequence[str] = (),
     window: int | None = None,
+    passes: int = 1,
 ) -> list[PseudoQuery]:
-    """Up to ``count`` distinct pseudo-queries from distinct documents of ``corpus``.
+    """Up to ``count`` distinct pseudo-queries, at most one per document in each pass over ``corpus``.
 
     Documents are visited in a seeded random order; each gives one span of ``min_words``..``max_words``
-    words (or, for a ``title_share`` of them, its title, when it has one that differs from its text).
+    words (or, for a ``title_share`` of them, its title, when it has one that differs from its text). While
+    fewer than ``count`` are made, up to ``passes`` passes visit the documents again (a new order, new span
+    positions; titles only in the first): a small corpus then still gives as many lists as asked.
 
     Args:
         corpus: Document texts.
@@ -85,15 +88,18 @@ def make_pseudo_queries(
         title_share: Fraction of pseudo-queries taken from titles, in [0, 1].
         exclude: Texts never to return (e.g. the user's own queries, so none appears twice).
         window: Spans come from the first ``window`` words of their document (None: from anywhere).
+        passes: Passes over the documents at most (1: one pseudo-query per document).
 
     Returns:
         The pseudo-queries in the order made.
 
     Raises:
-        ValueError: on bad bounds, a negative count or a share outside [0, 1].
+        ValueError: on bad bounds, a negative count, passes under 1 or a share outside [0, 1].
     """
     if count < 0:
         raise ValueError(f"count must be 0 or more; found {count}.")
+    if passes < 1:
+        raise ValueError(f"passes must be 1 or more; found {passes}.")
     if not 1 <= min_words <= max_words:
         raise ValueError(f"need 1 <= min_words <= max_words; found min_words={min_words}, max_words={max_words}.")
     if window is not None and window < min_words:
@@ -103,20 +109,32 @@ def make_pseudo_queries(
     rng = np.random.default_rng(seed)
     seen = {" ".join(t.lower().split()) for t in exclude}
     made: list[PseudoQuery] = []
-    for index in rng.permutation(len(corpus)).tolist():
-        if len(made) >= count:
-            break
-        text = corpus[index]
-        title = _title(titles, index)
-        use_title = title_share > 0 and rng.random() < title_share and title is not None
-        candidate = title if use_title and title.strip() != text.strip() else word_span(text, rng, min_words,
-                                                                                        max_words, window)
-        key = None if candidate is None else " ".join(candidate.lower().split())
-        if candidate is None or not key or key in seen or candidate.strip() == text.strip():
-            continue
-        seen.add(key)
-        made.append(PseudoQuery(candidate, index, "title" if use_title and candidate == title else "span"))
+    for round_ in range(passes):
+        before = len(made)
+        for index in rng.permutation(len(corpus)).tolist():
+            if len(made) >= count:
+                return made
+            query = _one_query(corpus[index], index, rng, min_words, max_words, window,
+                               _title(titles, index) if round_ == 0 else None, title_share)
+            key = None if query is None else " ".join(query.text.lower().split())
+            if query is None or not key or key in seen:
+                continue
+            seen.add(key)
+            made.append(query)
+        if len(made) == before:
+            break  # a pass that adds nothing: the documents have no new spans to give
     return made
+
+
+def _one_query(text: str, index: int, rng: np.random.Generator, min_words: int, max_words: int,
+               window: int | None, title: str | None, title_share: float) -> PseudoQuery | None:
+    """The document's title (for a ``title_share`` of the documents that have one) or a span of it."""
+    use_title = title_share > 0 and rng.random() < title_share and title is not None
+    candidate = title if use_title and title is not None and title.strip() != text.strip() else word_span(
+        text, rng, min_words, max_words, window)
+    if candidate is None or candidate.strip() == text.strip():
+        return None
+    return PseudoQuery(candidate, index, "title" if use_title and candidate == title else "span")
 
 
 def _title(titles: Sequence[str | None] | Mapping[int, str] | None, index: int) -> str | None:

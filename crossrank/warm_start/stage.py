@@ -111,7 +111,8 @@ def training_queries(queries: Sequence[str], corpus: Sequence[str], config: Warm
     own = list(dict.fromkeys(q for q in queries if isinstance(q, str) and q.strip()))[: config.num_lists]
     wanted = config.num_lists - len(own)
     pseudo = make_pseudo_queries(corpus, wanted, config.seed, config.min_words, config.max_words, titles,
-                                 config.title_share, exclude=own, window=config.span_window()) if wanted > 0 else []
+                                 config.title_share, exclude=own, window=config.span_window(),
+                                 passes=config.span_passes) if wanted > 0 else []
     return own + [p.text for p in pseudo], len(own)
 
 

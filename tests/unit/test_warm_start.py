@@ -93,6 +93,18 @@ def test_a_window_keeps_spans_inside_the_first_words() -> None:
     assert any(corpus[q.source].find(q.text) > len(" ".join(corpus[q.source].split()[:12])) for q in anywhere)
 
 
+def test_more_passes_give_a_small_corpus_more_spans_each_distinct() -> None:
+    corpus = ["one two three", "a b c d e f g h i j k l m n o p", "q r s t u v w x y z aa bb cc dd"]
+    once = make_pseudo_queries(corpus, 10, seed=2, min_words=3, max_words=4)
+    assert sorted(q.source for q in once) == [1, 2]
+    thrice = make_pseudo_queries(corpus, 10, seed=2, min_words=3, max_words=4, passes=3)
+    assert thrice[:2] == once and len(thrice) == 6 and sorted(q.source for q in thrice) == [1, 1, 1, 2, 2, 2]
+    assert len({q.text for q in thrice}) == 6 and all(q.text in corpus[q.source] for q in thrice)
+    assert len(make_pseudo_queries(corpus, 4, seed=2, min_words=3, max_words=4, passes=3)) == 4
+    with pytest.raises(ValueError, match=re.escape("passes must be 1 or more; found 0.")):
+        make_pseudo_queries(corpus, 4, passes=0)
+
+
 def test_the_span_window_follows_max_length() -> None:
     assert WarmStartConfig(max_length=128).span_window() == 84
     assert WarmStartConfig(max_length=16, max_words=9).span_window() == 10
@@ -222,7 +234,8 @@ def test_warm_start_reduces_the_distillation_loss(tiny_bert: Path) -> None:
     from crossrank.losses import ListNetLoss
 
     config = WarmStartConfig(num_lists=24, min_words=3, max_words=5, top_k=3, sampled=2, depth=8, epochs=20,
-                             batch_size=4, learning_rate=5e-3, head_learning_rate=1e-2, max_length=48, seed=0)
+                             batch_size=4, learning_rate=5e-3, head_learning_rate=1e-2, max_length=48, seed=0,
+                             span_passes=1)
     model = _tiny_model(tiny_bert)
     teacher = OverlapTeacher()
     texts, _ = training_queries(["where is paris", "what is a star"], CORPUS, config)
