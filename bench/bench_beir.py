@@ -104,8 +104,11 @@ def mined(data: Any, negatives: int, depth: int, lists: bool) -> Any:
     run = bm25_search(data, query_ids, depth)
     rows: dict[str, list[Any]] = {"query": [], "document": [], "label": []}
     for query_id in query_ids:
-        cited = {d for d, g in data.qrels[query_id].items() if g > 0}
-        hard = [d for d in run[query_id] if d not in cited][:negatives]
+        # an empty document (Cranfield has one, judged relevant to some queries) has no text to train on
+        cited = {d for d, g in data.qrels[query_id].items() if g > 0 and data.corpus.get(d, "").strip()}
+        if not cited:
+            continue
+        hard = [d for d in run[query_id] if d not in cited and data.corpus.get(d, "").strip()][:negatives]
         docs = [data.corpus[d] for d in sorted(cited) + hard]
         labels = [1.0] * len(cited) + [0.0] * len(hard)
         if lists:
