@@ -103,12 +103,13 @@ def mined(data: Any, negatives: int, depth: int, lists: bool) -> Any:
     query_ids = [q for q, grades in data.qrels.items() if any(g > 0 for g in grades.values())]
     run = bm25_search(data, query_ids, depth)
     rows: dict[str, list[Any]] = {"query": [], "document": [], "label": []}
+    # an empty document (Cranfield has one, judged relevant to some queries) has no text to train on
+    texts = {d for d, text in data.corpus.items() if text.strip()}
     for query_id in query_ids:
-        # an empty document (Cranfield has one, judged relevant to some queries) has no text to train on
-        cited = {d for d, g in data.qrels[query_id].items() if g > 0 and data.corpus.get(d, "").strip()}
+        cited = {d for d, g in data.qrels[query_id].items() if g > 0 and d in texts}
         if not cited:
             continue
-        hard = [d for d in run[query_id] if d not in cited and data.corpus.get(d, "").strip()][:negatives]
+        hard = [d for d in run[query_id] if d not in cited and d in texts][:negatives]
         docs = [data.corpus[d] for d in sorted(cited) + hard]
         labels = [1.0] * len(cited) + [0.0] * len(hard)
         if lists:

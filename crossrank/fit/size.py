@@ -230,7 +230,7 @@ def budget_plan(counts: Mapping[str, int], lengths: Sequence[int], rates: Rates 
     # cannot bring a missed document into the top 10
     for deep in (True, False):
         keep = [p for p in plans if not deep or p["depth"] >= MIN_DEPTH]
-        found = next((p for p in keep if p["max_length"] > shortest and p["affordable_epochs"] >= every - 1e-9
+        found = next((p for p in keep if p["max_length"] > shortest and p["affordable_epochs"] >= every
                       and p["num_negatives"] == config.num_negatives), None)
         short = [p for p in keep if p["max_length"] == shortest]
         found = found or next((p for p in short if p["affordable_epochs"] >= need), None)

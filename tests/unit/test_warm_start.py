@@ -277,6 +277,8 @@ def test_warm_start_rejects_bad_inputs(tiny_bert: Path) -> None:
         WarmStartConfig.from_dict({"epoch": 1})
     with pytest.raises(ValueError, match="WarmStartConfig: teacher must be embedder, bm25 or hybrid"):
         WarmStartConfig(teacher="dense")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=re.escape("WarmStartConfig: span_passes must be at least 1; found 0.")):
+        WarmStartConfig(span_passes=0)
 
 
 # ---------------------------------------------------------------- residual loss
