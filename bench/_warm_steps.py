@@ -149,9 +149,10 @@ def train_warm(data: WarmData, args: argparse.Namespace) -> tuple[Any, dict[str,
     model = base_model(args.max_length, args.seed)
     config = WarmStartConfig(
         teacher=args.teacher, hybrid_weight=args.hybrid_weight, num_lists=args.warm_lists, top_k=args.warm_top_k,
-        sampled=args.warm_sampled, loss=args.warm_loss, target_scale=args.warm_scale, learning_rate=args.warm_lr,
+        sampled=args.warm_sampled, depth=args.warm_depth, loss=args.warm_loss, target_scale=args.warm_scale,
+        learning_rate=args.warm_lr,
         head_learning_rate=args.warm_head_lr or None, head_init=args.warm_head_init, epochs=args.warm_epochs,
-        max_length=args.max_length,
+        batch_size=args.warm_batch_size, max_length=args.max_length,
         budget_s=args.warm_budget_s, seed=args.seed, keep_freed_memory=True)
     teacher = teachers(args, data.corpus)[args.teacher]
     report = warm_start(model, data.queries, data.corpus, teacher=teacher, config=config)
@@ -159,9 +160,9 @@ def train_warm(data: WarmData, args: argparse.Namespace) -> tuple[Any, dict[str,
     head = f"; {lines[1].strip()}" if args.warm_head_init else ""
     how = (f"{lines[0]}{head}; held-out distillation loss {report.heldout_loss_before:.4f} -> "
            f"{report.heldout_loss_after:.4f}; {args.warm_loss}, target_scale {args.warm_scale:g}, top {args.warm_top_k}"
-           f" + {args.warm_sampled} sampled of the teacher's top 100, lr {args.warm_lr:g} (head "
-           f"{args.warm_head_lr:g}), warm-up 0.1 and linear decay over the budget, batch 8, max_length "
-           f"{args.max_length}; no label used.")
+           f" + {args.warm_sampled} sampled of the teacher's top {args.warm_depth}, lr {args.warm_lr:g} (head "
+           f"{args.warm_head_lr:g}), warm-up 0.1 and linear decay over the budget, batch "
+           f"{args.warm_batch_size}, max_length {args.max_length}; no label used.")
     return model, {"how": how, "minutes": report.train_seconds / 60}
 
 
