@@ -11,7 +11,7 @@ The defaults (and why):
   100) the bi-encoder's top 16 as lists, with the bi-encoder as teacher, reached 0.13 NDCG@10 where these
   lists reached 0.26: a list of sixteen near neighbours kept the loss at ln 16 for most of the epoch
   (bench/results/warm-start-cranfield.md). Sampling from ranks up to 1000 instead left the ln 16 plateau
-  within a sixth of the epoch but reached 0.19: the easy contrast it teaches does not order a first-stage list.
+  at about a sixth of the epoch but reached 0.19: the easy contrast it teaches does not order a first-stage list.
 - ``loss="listnet"`` on the teacher's per-list z-scores times ``target_scale=2``: MarginMSE on the same
   lists and steps reached 0.21 on that test.
 - the fresh head (pooler and classifier of a ``*ForSequenceClassification`` model) learns at
@@ -21,7 +21,7 @@ The defaults (and why):
   steps 18/35/52/70) 3e-4/3e-3 left that plateau about twice as early as 1e-4/1e-3: 0.34/0.38/0.46/0.49 against
   0.35/0.35/0.41/0.43 (the bi-encoder's top 16 as lists), and with the default lists (hybrid teacher, top
   8 + 8 sampled, visible spans) 0.34/0.47/0.49/0.50 (hybrid teacher 0.59).
-  On 1,136 lists (142 steps), 6e-4 left the plateau earlier still but reached 0.23 test NDCG@10 against
+  On 1,136 lists (142 steps), 6e-4 left the plateau at about a fifth of the epoch but reached 0.23 test NDCG@10 against
   3e-4's 0.26.
 - ``visible_spans``: pseudo-queries are cut from the words the student reads at ``max_length``, so the
   reason the teacher ranks the source document first is in the student's view.
