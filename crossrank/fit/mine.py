@@ -7,12 +7,17 @@ stays ``margin`` below the query's lowest-scoring retrieved positive (an unlabel
 tends to score like the labelled ones). Filtering and sampling are the library's mining steps
 (:func:`crossrank.mining.hard_negatives.filter_candidates` and ``select_negatives``) run on the first stage's
 scores instead of embeddings.
+
+A document with no text (a BEIR corpus keeps them: Cranfield has two, both judged) goes into no training list,
+as a positive or a negative of any kind: it has nothing to score, and the trainer's data check refuses an empty
+input. The summary counts what was left out, and a train query whose every relevant document is empty gets no
+list (counted too) rather than a list without a positive.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -25,13 +30,14 @@ MAX_POSITIVES_PER_LIST = 8
 
 
 def _candidate_tensors(run: Mapping[str, Mapping[str, float]], qids: Sequence[str], doc_index: Mapping[str, int],
-                       depth: int) -> tuple[torch.Tensor, torch.Tensor]:
+                       depth: int, usable: Callable[[str], bool]) -> tuple[torch.Tensor, torch.Tensor]:
     scores = torch.full((len(qids), depth), -math.inf)
     indices = torch.full((len(qids), depth), -1, dtype=torch.long)
     from crossrank.inference.fusion import normalize_scores
 
     for row, qid in enumerate(qids):
-        ranked = sorted(run.get(qid, {}).items(), key=lambda item: -item[1])[:depth]
+        ranked = [item for item in sorted(run.get(qid, {}).items(), key=lambda item: -item[1])
+                  if usable(item[0])][:depth]
         if not ranked:
             continue
         z = normalize_scores([s for _, s in ranked])
@@ -41,14 +47,19 @@ def _candidate_tensors(run: Mapping[str, Mapping[str, float]], qids: Sequence[st
 
 
 def hard_negatives(run: Mapping[str, Mapping[str, float]], qids: Sequence[str], positives: Sequence[list[int]],
-                   doc_ids: Sequence[str], config: FitConfig, wanted: Sequence[int]) -> tuple[list[list[int]], dict]:
-    """Per query, up to ``wanted[q]`` hard negatives (corpus indices) and the filters' skip counts."""
+                   doc_ids: Sequence[str], config: FitConfig, wanted: Sequence[int],
+                   usable: Callable[[str], bool] = lambda _: True) -> tuple[list[list[int]], dict]:
+    """Per query, up to ``wanted[q]`` hard negatives (corpus indices) and the filters' skip counts.
+
+    ``usable`` says which documents may be candidates (``mine`` leaves out the empty ones); the ranks of
+    ``hard_range`` count the usable candidates only.
+    """
     from crossrank.mining.config import MiningConfig
     from crossrank.mining.hard_negatives import Prepared, filter_candidates, select_negatives
 
     doc_index = {d: i for i, d in enumerate(doc_ids)}
     low, high = config.hard_range
-    scores, indices = _candidate_tensors(run, qids, doc_index, high)
+    scores, indices = _candidate_tensors(run, qids, doc_index, high, usable)
     pos_scores = []
     for row, ids in enumerate(positives):
         found = {int(i): float(s) for i, s in zip(indices[row].tolist(), scores[row].tolist()) if i >= 0}
@@ -72,23 +83,19 @@ def hard_negatives(run: Mapping[str, Mapping[str, float]], qids: Sequence[str], 
 def mine(collection: Mapping[str, Any], split: Mapping[str, list[str]], run: Mapping[str, Mapping[str, float]],
          config: FitConfig) -> dict[str, Any]:
     """Training lists ``{query id, documents (ids), labels}``: positives first, then the negatives."""
-    qrels, doc_ids = collection["qrels"], sorted(collection["corpus"])
+    qrels, corpus, doc_ids = collection["qrels"], collection["corpus"], sorted(collection["corpus"])
     doc_index = {d: i for i, d in enumerate(doc_ids)}
+    empty = {d for d in doc_ids if not str(corpus[d]).strip()}
     rng = np.random.default_rng(config.seed)
-    qids = list(split["train"])
-    positives = [[doc_index[d] for d, g in qrels[q].items() if is_positive(g)][:MAX_POSITIVES_PER_LIST] for q in qids]
-    judged = []
-    for q in qids:
-        negatives = sorted(doc_index[d] for d, g in qrels[q].items() if not is_positive(g))
-        take = min(len(negatives), config.num_negatives)
-        judged.append(sorted(rng.choice(negatives, size=take, replace=False).tolist()) if take else [])
+    qids, positives, judged, left_out = _judged_lists(split["train"], qrels, doc_index, empty, config, rng)
     wanted = [config.num_negatives - len(j) for j in judged]
-    hard, skipped = hard_negatives(run, qids, positives, doc_ids, config, wanted)
+    hard, skipped = hard_negatives(run, qids, positives, doc_ids, config, wanted, lambda d: d not in empty)
+    usable = np.asarray([i for i, d in enumerate(doc_ids) if d not in empty])
     lists, counts = [], {"judged": 0, "hard": 0, "random": 0}
     for q, pos, own, mined in zip(qids, positives, judged, hard):
         taken = set(pos) | set(own) | set(mined)
-        pool = [i for i in rng.choice(len(doc_ids), size=min(len(doc_ids), 4 * config.random_negatives + 8),
-                                      replace=False).tolist() if i not in taken][: config.random_negatives]
+        draw = rng.choice(usable, size=min(usable.size, 4 * config.random_negatives + 8), replace=False)
+        pool = [int(i) for i in draw.tolist() if i not in taken][: config.random_negatives]
         negatives = own + mined + pool
         counts["judged"] += len(own)
         counts["hard"] += len(mined)
@@ -96,8 +103,30 @@ def mine(collection: Mapping[str, Any], split: Mapping[str, list[str]], run: Map
         lists.append({"query_id": q, "documents": [doc_ids[i] for i in pos + negatives],
                       "labels": [1.0] * len(pos) + [0.0] * len(negatives)})
     return {"lists": lists, "counts": counts, "skipped_by_filter": skipped,
+            "empty": {"documents": len(empty), **left_out},
             "settings": {"hard_range": list(config.hard_range), "margin": config.margin,
                          "num_negatives": config.num_negatives, "random_negatives": config.random_negatives}}
+
+
+def _judged_lists(train: Sequence[str], qrels: Mapping[str, Any], doc_index: Mapping[str, int], empty: set[str],
+                  config: FitConfig, rng: np.random.Generator) -> tuple[list, list, list, dict[str, int]]:
+    """The train queries that keep a non-empty positive, their positives and judged negatives (indices),
+    and the counts of empty positives and of queries left without a list."""
+    qids, positives, judged = [], [], []
+    left = {"positives": 0, "queries": 0}
+    for q in train:
+        relevant = [d for d, g in qrels[q].items() if is_positive(g)]
+        kept = [doc_index[d] for d in relevant if d not in empty]
+        left["positives"] += len(relevant) - len(kept)
+        if not kept:
+            left["queries"] += 1
+            continue
+        qids.append(q)
+        positives.append(kept[:MAX_POSITIVES_PER_LIST])
+        negatives = sorted(doc_index[d] for d, g in qrels[q].items() if not is_positive(g) and d not in empty)
+        take = min(len(negatives), config.num_negatives)
+        judged.append(sorted(rng.choice(negatives, size=take, replace=False).tolist()) if take else [])
+    return qids, positives, judged, left
 
 
 def summary(payload: Mapping[str, Any]) -> str:
@@ -106,4 +135,11 @@ def summary(payload: Mapping[str, Any]) -> str:
     return (f"{len(payload['lists'])} train lists: {c['hard'] / n:.1f} hard + {c['random'] / n:.1f} random"
             + (f" + {c['judged'] / n:.1f} judged" if c["judged"] else "") + " negatives per query "
             f"(ranks {payload['settings']['hard_range']}, margin {payload['settings']['margin']}: "
-            f"{skipped} candidates too close to a positive skipped)")
+            f"{skipped} candidates too close to a positive skipped)" + _empty_note(payload.get("empty", {})))
+
+
+def _empty_note(empty: Mapping[str, int]) -> str:
+    if not empty.get("documents"):
+        return ""
+    return (f"; {empty['documents']} empty documents go into no list ({empty['positives']} of them judged "
+            f"relevant to train queries, {empty['queries']} train queries left without a list)")

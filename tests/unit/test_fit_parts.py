@@ -9,7 +9,7 @@ import pytest
 from crossrank.fit.config import FitConfig
 from crossrank.fit.first_stage import hybrid_run
 from crossrank.fit.metrics import query_metrics
-from crossrank.fit.mine import hard_negatives
+from crossrank.fit.mine import hard_negatives, mine, summary
 from crossrank.fit.probe import Rates
 from crossrank.fit.size import budget_plan, choose_loss, data_max_length, learning_rate, target_epochs
 
@@ -62,6 +62,22 @@ def test_hard_negatives_keep_the_range_and_the_margin() -> None:
     assert len(picked[0]) == 3 and 2 not in picked[0]
     assert all(3 <= i < 6 for i in picked[0])  # d0, d1 score above the positive (margin); d6, d7 out of range
     assert skipped == {"absolute_margin": 2}
+
+
+def test_mining_puts_no_empty_document_in_any_list() -> None:
+    corpus = {f"d{i}": f"text {i}" for i in range(12)} | {"e0": "", "e1": "  "}
+    qrels = {"q1": {"d0": 1, "e0": 1, "e1": 0}, "q2": {"e1": 1}}
+    run = {"q1": {"e1": 9.0, "d0": 8.0, **{f"d{i}": 5.0 - i / 10 for i in range(1, 12)}}, "q2": {"e1": 1.0}}
+    collection = {"qrels": qrels, "corpus": corpus, "queries": {"q1": "a", "q2": "b"}}
+    config = FitConfig(pairs=["x"], hard_range=(0, 8), margin=0.0, num_negatives=3, random_negatives=6, seed=3)
+    payload = mine(collection, {"train": ["q1", "q2"]}, run, config)
+    assert [x["query_id"] for x in payload["lists"]] == ["q1"]  # q2's only relevant document is empty
+    docs = payload["lists"][0]["documents"]
+    assert docs[0] == "d0" and payload["lists"][0]["labels"][0] == 1.0 and not {"e0", "e1"} & set(docs)
+    assert len(docs) == 1 + 3 + 6 and len(set(docs)) == len(docs)
+    assert payload["empty"] == {"documents": 2, "positives": 2, "queries": 1}
+    assert summary(payload).endswith("; 2 empty documents go into no list (2 of them judged relevant to train "
+                                     "queries, 1 train queries left without a list)")
 
 
 def test_sizing_rules() -> None:
