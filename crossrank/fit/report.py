@@ -13,6 +13,7 @@ from typing import Any
 from crossrank.fit import plots
 from crossrank.fit.document import Document
 from crossrank.fit.metrics import AT_K, metric_names
+from crossrank.fit.size import trained_plan
 
 ROW_NAMES = {"retriever": "retriever alone", "reranker": "reranker alone", "fused": "fused"}
 
@@ -42,7 +43,7 @@ def add_results(doc: Document, p: Mapping[str, Any]) -> None:
 
 
 def choice_rows(p: Mapping[str, Any]) -> list[list[str]]:
-    first, plan, train = p["first_stage"], p["size"], p["train"]
+    first, plan, train = p["first_stage"], trained_plan(p), p["train"]
     key = f"ndcg@{AT_K}"
     dev_first = ", ".join(f"{n} {m[key]:.4f}" for n, m in first["dev"].items())
     rows = [["first stage", first["chosen"], f"dev NDCG@10: {dev_first} ({first['reason']})"]]

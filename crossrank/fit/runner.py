@@ -15,6 +15,7 @@ from crossrank.fit import report as report_mod
 from crossrank.fit.budget import Clock
 from crossrank.fit.cache import StageCache, stage_key
 from crossrank.fit.config import FitConfig
+from crossrank.fit.size import trained_plan
 from crossrank.fit.stages import (
     Context,
     StageFn,
@@ -79,8 +80,8 @@ def results_json(ctx: Context) -> dict[str, Any]:
             "dev_first_stage": train["fusion"].get("first_stage"),
             "rerank_k": rerank_depth(ctx),
             "dev_by_depth": train.get("depth_choice", {}).get("by_depth", {}),
-            "plan": {k: ctx.payloads["size"][k] for k in ("loss", "epochs", "learning_rate", "max_length",
-                                                         "rerank_k", "max_steps")},
+            "plan": {k: trained_plan(ctx.payloads)[k] for k in ("loss", "epochs", "learning_rate", "max_length",
+                                                              "rerank_k", "max_steps")},
             "seconds": dict(ctx.clock.seconds)}
 
 

@@ -40,7 +40,9 @@ WARM_MIN_LISTS = 1000  # a shorter warm start costs more than it teaches: 248 li
 # the first stage's 0.71) then 328 steps at 3e-5 gave fused +0.0204 and alone 0.6547, where skipping it had given
 # +0.0239 and 0.6939 (bench/results/fit-scifact-warm-248.md); 298 lists on Cranfield did worse too (below). The
 # 1,136-list warm start of bench_warm_start.py reached 0.51 dev against its teacher's 0.59.
-SHORT_STEPS = 500  # fewer optimiser steps than this train at the higher learning rate
+SHORT_STEPS = 300  # up to this many optimiser steps train at 1e-4 (SciFact's 110-step plan at 5e-5 was still
+# climbing on dev at its last step); from LONG_STEPS at the long rate (SciFact's 931 steps at 3e-5 met its target)
+LONG_STEPS = 1000
 EXPORT_SECONDS = 12.0  # tracing, fusing and quantizing a MiniLM took 7-12 s here; the gate's scoring is added
 GATE_SCORINGS = 3.2  # the gate scores its pairs with torch, fp32 ONNX and up to two int8 files (ONNX ~1.5x faster)
 SCORING_SHARE = 0.2  # of the budget, for the final dev and test scoring
@@ -383,7 +385,8 @@ def size_run(collection: Mapping[str, Any], split: Mapping[str, list[str]], conf
         "head_learning_rate": 1e-3, "rerank_k": plan["depth"], "num_negatives": plan["num_negatives"],
         "eval_queries": plan["eval_queries"],
         "eval_depth": plan["eval_depth"], "rows_per_step": per_step, "max_steps": steps, "evaluations": EVALS,
-        "warm_start": warm_plan,
+        "warm_start": warm_plan, "want_epochs": want, "list_size": group, "batch_pairs": config.batch_pairs,
+        "train_seconds": epochs * plan["train_pairs"] / plan["train_pairs_per_s"] if rates else None,
         "rates": rates.to_dict() if rates else None, "estimates": plan["estimates"],
         "pair_tokens_p90": float(np.percentile(lengths, 90)) if lengths else None,
         "reasons": {"loss": loss_reason, "num_negatives": f"{config.num_negatives} per list" if plan["num_negatives"] ==
@@ -395,6 +398,38 @@ def size_run(collection: Mapping[str, Any], split: Mapping[str, list[str]], conf
     }
 
 
+def fit_to_lists(plan: Mapping[str, Any], lists: Sequence[Mapping[str, Any]], config: FitConfig) -> dict[str, Any]:
+    """The training schedule for the lists actually mined: ``{epochs, max_steps, rows_per_step, learning_rate,
+    reasons, list_size}``.
+
+    Sizing runs before mining, so it costs each list at the positives and hard negatives asked for; the mined
+    lists are often shorter (at most 8 positives each, hard negatives skipped by the margin) or longer (a judged
+    negative added). With a budget, the plan's training seconds are kept and the epochs re-counted at the mined
+    size (never above the epochs wanted); the step count and an ``auto`` learning rate follow. On Cranfield the
+    plan costed 15.2 documents a list, the mined lists held 12.7, and training ended in 61% of its planned time.
+    Deterministic given the plan and the lists, so a resumed run trains the same schedule.
+    """
+    size = float(np.mean([len(x["documents"]) for x in lists])) if lists else float(plan["list_size"])
+    per_step, units = training_units(plan["loss"], len(lists), size, int(plan["batch_pairs"]))
+    epochs, reason = float(plan["epochs"]), plan["reasons"]["epochs"]
+    if plan.get("train_seconds") and not config.epochs:
+        affordable = plan["train_seconds"] * plan["rates"]["train_pairs_per_s"] / max(size * len(lists), 1.0)
+        epochs = round(min(float(plan["want_epochs"]), affordable), 2)
+        reason = (_epoch_reason(float(plan["want_epochs"]), epochs) +
+                  f" ({size:.1f} documents a mined list; the plan costed {plan['list_size']:.1f})")
+    steps = max(1, math.ceil(epochs * units / per_step))
+    warm = bool(plan["warm_start"]["enabled"])
+    rate = config.learning_rate or (WARM_FT_LR if warm else learning_rate(steps, epochs))
+    rate_reason = "--learning-rate" if config.learning_rate else _rate_reason(rate, steps, epochs, warm)
+    return {"epochs": epochs, "max_steps": steps, "rows_per_step": per_step, "learning_rate": rate,
+            "list_size": size, "reasons": {**plan["reasons"], "epochs": reason, "learning_rate": rate_reason}}
+
+
+def trained_plan(payloads: Mapping[str, Any]) -> dict[str, Any]:
+    """The sizing plan with the schedule the train stage ran (:func:`fit_to_lists`; older caches: the plan)."""
+    return {**payloads["size"], **payloads.get("train", {}).get("schedule", {})}
+
+
 def _rate_reason(rate: float, steps: int, epochs: float, warm: bool) -> str:
     if warm:
         return f"{rate:g}: after the warm start, finetuning refines what it learnt ({steps} steps, {epochs:g} epochs)"
@@ -403,10 +438,20 @@ def _rate_reason(rate: float, steps: int, epochs: float, warm: bool) -> str:
 
 def learning_rate(steps: int, epochs: float) -> float:
     """Encoder learning rate: larger when the budget allows few optimiser steps (each must move further),
-    smaller for long schedules that revisit the same lists many times."""
-    if steps < SHORT_STEPS:
+    smaller for long schedules that revisit the same lists many times.
+
+    1e-4 up to :data:`SHORT_STEPS` steps, the long rate (5e-5 within 3 epochs, else 3e-5) from
+    :data:`LONG_STEPS`, log-linear between. A step function there made the plan jump from 1e-4 to 3e-5 when the
+    probe's measured speed moved the step count across its edge: on Cranfield's 30-minute plan, 308 steps at 1e-4
+    on one probe and 574 steps at 3e-5 on the next, on the same machine.
+    """
+    floor = 5e-5 if epochs <= 3 else 3e-5
+    if steps <= SHORT_STEPS:
         return 1e-4
-    return 5e-5 if epochs <= 3 else 3e-5
+    if steps >= LONG_STEPS:
+        return floor
+    share = math.log(steps / SHORT_STEPS) / math.log(LONG_STEPS / SHORT_STEPS)
+    return float(f"{math.exp(math.log(1e-4) + share * math.log(floor / 1e-4)):.2g}")
 
 
 def warm_skipped(config: FitConfig, lists: int) -> bool:

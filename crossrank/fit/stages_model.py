@@ -10,7 +10,7 @@ from crossrank.fit import depth as depth_mod
 from crossrank.fit import evaluate as evaluate_mod
 from crossrank.fit.dev import dev_evaluator, eval_subset
 from crossrank.fit.metrics import AT_K
-from crossrank.fit.size import DEPTHS
+from crossrank.fit.size import DEPTHS, fit_to_lists
 from crossrank.fit.stages import Context
 from crossrank.inference.memo import MemoScorer
 
@@ -51,12 +51,14 @@ def run_warm_start(ctx: Context, work: Path) -> tuple[dict[str, Any], str]:
 def run_train(ctx: Context, work: Path) -> tuple[dict[str, Any], str]:
     from crossrank.fit.train import train_model, tune_fusion
 
-    plan, warm = ctx.payloads["size"], ctx.payloads["warm_start"]
+    warm, lists = ctx.payloads["warm_start"], ctx.payloads["mine"]["lists"]
+    schedule = fit_to_lists(ctx.payloads["size"], lists, ctx.config)
+    plan = {**ctx.payloads["size"], **schedule}
     start_name = "warm_start" if warm.get("enabled") else None
     model = ctx.load_model(start_name)
     evaluator = periodic_evaluator(ctx)
     reserve = sum(plan["estimates"].get(k, 0.0) for k in RESERVE_AFTER_TRAIN)
-    result = train_model(model, ctx.payloads["validate"], ctx.payloads["mine"]["lists"], plan, evaluator, work,
+    result = train_model(model, ctx.payloads["validate"], lists, plan, evaluator, work,
                          ctx.config.seed, fresh_head=start_name is None, deadline=ctx.clock.deadline(reserve),
                          start_metric=warm.get("dev_after"))
     trainer = result.pop("trainer")
@@ -75,10 +77,12 @@ def run_train(ctx: Context, work: Path) -> tuple[dict[str, Any], str]:
     shutil.rmtree(work / "checkpoints", ignore_errors=True)
     kept = "the start model (no trained checkpoint beat it on dev)" if result["keep_start"] else (
         f"step {result['best_step']}")
-    payload = {**result, "fusion": fusion, "kept": kept, "rerank_k": depth, "depth_choice": choice}
+    payload = {**result, "fusion": fusion, "kept": kept, "rerank_k": depth, "depth_choice": choice,
+               "schedule": schedule}
     dev = fusion["dev"]
     retriever = fusion["first_stage"][f"ndcg@{AT_K}"]  # the listed documents only, as the reranker and fused
-    return payload, (f"{result['steps']} steps in {result['seconds'] / 60:.1f} min; kept {kept}; "
+    return payload, (f"{result['steps']} steps ({schedule['epochs']:g} epochs of {schedule['list_size']:.1f}-document "
+                     f"lists, lr {schedule['learning_rate']:g}) in {result['seconds'] / 60:.1f} min; kept {kept}; "
                      f"{depth_mod.summary(choice)}; dev NDCG@10 at top {depth} (its documents only): retriever "
                      f"{retriever:.4f}, reranker "
                      f"{dev[f'ndcg@{AT_K}']:.4f}, fused {dev.get(f'fused_ndcg@{AT_K}', float('nan')):.4f} "

@@ -87,7 +87,11 @@ def test_sizing_rules() -> None:
     assert choose_loss({"positives_per_query": {"mean": 4.0}}, "auto")[0] == "listnet"  # binary labels
     assert choose_loss({"positives_per_query": {"mean": 4.0}}, "lambda") == ("lambda", "--loss")
     assert choose_loss({"positives_per_query": {"mean": 4.0}}, "bce") == ("bce", "--loss")
-    assert (learning_rate(110, 1.0), learning_rate(800, 2.0), learning_rate(4000, 9.0)) == (1e-4, 5e-5, 3e-5)
+    assert (learning_rate(110, 1.0), learning_rate(800, 2.0), learning_rate(4000, 9.0)) == (1e-4, 5.7e-5, 3e-5)
+    # log-linear from 1e-4 at 300 steps to the long rate at 1000: no jump when the step count moves a little
+    many = [learning_rate(steps, 8.5) for steps in (300, 301, 574, 999, 1000, 5000)]
+    assert many == [1e-4, 1e-4, 5.2e-5, 3e-5, 3e-5, 3e-5]
+    assert learning_rate(2000, 3.0) == 5e-5
     assert target_epochs(700) == 9.0 and target_epochs(20000) == 1.0 and target_epochs(10) == 10.0
 
 
@@ -272,3 +276,29 @@ def test_a_bm25_fallback_on_scaled_rates_is_tried_again_on_measured_ones(
     assert plan["affordable_epochs"] >= 1.0 and rates.max_length == plan["max_length"]
     assert ("first_stage_reason" in plan) == (kept == "bm25")
 
+
+
+def _sized(**over: object) -> dict:
+    """A sizing payload costed at 15-document lists: 2 epochs of 10 lists at 10 pairs/s = 30 s of training."""
+    return {"loss": "listnet", "epochs": 2.0, "want_epochs": 10.0, "list_size": 15.0, "batch_pairs": 32,
+            "train_seconds": 30.0, "rates": {"train_pairs_per_s": 10.0}, "warm_start": {"enabled": False},
+            "reasons": {"epochs": "planned", "learning_rate": "planned"}, **over}
+
+
+def test_training_schedule_follows_the_mined_list_sizes() -> None:
+    from crossrank.fit.size import fit_to_lists
+
+    short = [{"documents": [str(i)] * 10} for i in range(10)]
+    long = [{"documents": [str(i)] * 20} for i in range(10)]
+    config = FitConfig(pairs=["x"], time_budget=600)
+    got = fit_to_lists(_sized(), short, config)
+    assert (got["epochs"], got["rows_per_step"], got["max_steps"], got["learning_rate"]) == (3.0, 3, 10, 1e-4)
+    assert got["reasons"]["epochs"] == ("3 of the 10 epochs wanted fit the time budget (10.0 documents a mined "
+                                        "list; the plan costed 15.0)")
+    got = fit_to_lists(_sized(), long, config)
+    assert (got["epochs"], got["rows_per_step"], got["max_steps"]) == (1.5, 1, 15)  # the budget is kept
+    assert fit_to_lists(_sized(want_epochs=2.5), short, config)["epochs"] == 2.5  # never above the epochs wanted
+    pinned = fit_to_lists(_sized(), short, FitConfig(pairs=["x"], time_budget=600, epochs=2.0, learning_rate=2e-5))
+    assert (pinned["epochs"], pinned["max_steps"], pinned["learning_rate"]) == (2.0, 7, 2e-5)
+    unbudgeted = fit_to_lists(_sized(train_seconds=None), short, FitConfig(pairs=["x"]))
+    assert (unbudgeted["epochs"], unbudgeted["max_steps"], unbudgeted["reasons"]["epochs"]) == (2.0, 7, "planned")
