@@ -36,6 +36,11 @@ def stage(out: Path, name: str) -> tuple[Any, Path]:
     return json.loads((found[0] / "output.json").read_text()), found[0]
 
 
+def inputs(out: Path) -> tuple[Any, Any, Any, Any]:
+    """The finished run's validate, split, first-stage and size payloads."""
+    return tuple(stage(out, name)[0] for name in ("validate", "split", "first_stage", "size"))  # type: ignore[return-value]
+
+
 def rrf(scores: np.ndarray) -> np.ndarray:
     ranks = np.empty(scores.size)
     ranks[np.argsort(-scores, kind="stable")] = np.arange(1, scores.size + 1)
@@ -85,11 +90,8 @@ def main() -> None:
     from crossrank import CrossEncoder
     from crossrank.fit.evaluate import score_lists, test_lists
 
-    collection, _ = stage(args.out, "validate")
-    split, _ = stage(args.out, "split")
-    first, _ = stage(args.out, "first_stage")
+    collection, split, first, size = inputs(args.out)
     train, train_dir = stage(args.out, "train")
-    size, _ = stage(args.out, "size")
     run, depth = first["runs"][first["chosen"]], int(train.get("rerank_k", size["rerank_k"]))
     model = CrossEncoder(str(train_dir / "model"))
     model.max_length = int(size["max_length"])

@@ -27,7 +27,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import RESULTS, quiet  # noqa: E402
-from bench_fit_fusion import WEIGHTS, choose, stage  # noqa: E402
+from bench_fit_fusion import WEIGHTS, choose, inputs, stage  # noqa: E402
 
 SHARES = [round(0.1 * i, 1) for i in range(11)]
 FIT = -1.0  # key of fit's own fusion (reranker + the hybrid's scores) in the curves
@@ -87,10 +87,7 @@ def main() -> None:
     from crossrank import CrossEncoder
     from crossrank.fit.evaluate import test_lists
 
-    collection, _ = stage(args.out, "validate")
-    split, _ = stage(args.out, "split")
-    first, _ = stage(args.out, "first_stage")
-    size, _ = stage(args.out, "size")
+    collection, split, first, size = inputs(args.out)
     if args.model is None:
         train, train_dir = stage(args.out, "train")
         args.model = train_dir / "model"

@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import quiet  # noqa: E402
-from bench_fit_fusion import stage  # noqa: E402
+from bench_fit_fusion import inputs, stage  # noqa: E402
 
 
 def main() -> None:
@@ -30,9 +30,7 @@ def main() -> None:
     quiet()
     import crossrank.fit.export as export
 
-    collection, _ = stage(args.out, "validate")
-    split, _ = stage(args.out, "split")
-    first, _ = stage(args.out, "first_stage")
+    collection, split, first, _ = inputs(args.out)
     _, train_dir = stage(args.out, "train")
     run = first["runs"][first["chosen"]]
     print("| gate lists | int8 | torch MAP | int8 MAP | drop | Spearman | export s |")

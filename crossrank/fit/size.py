@@ -407,8 +407,13 @@ def fit_to_lists(plan: Mapping[str, Any], lists: Sequence[Mapping[str, Any]], co
     negative added). With a budget, the plan's training seconds are kept and the epochs re-counted at the mined
     size (never above the epochs wanted); the step count and an ``auto`` learning rate follow. On Cranfield the
     plan costed 15.2 documents a list, the mined lists held 12.7, and training ended in 61% of its planned time.
-    Deterministic given the plan and the lists, so a resumed run trains the same schedule.
+    Deterministic given the plan and the lists, so a resumed run trains the same schedule. A plan cached by an
+    older crossrank (no ``list_size``) keeps its own schedule, so resuming such a run trains what it planned.
     """
+    if "list_size" not in plan:
+        return {"epochs": plan["epochs"], "max_steps": plan["max_steps"], "rows_per_step": plan["rows_per_step"],
+                "learning_rate": plan["learning_rate"], "reasons": plan["reasons"],
+                "list_size": float(np.mean([len(x["documents"]) for x in lists])) if lists else 0.0}
     size = float(np.mean([len(x["documents"]) for x in lists])) if lists else float(plan["list_size"])
     per_step, units = training_units(plan["loss"], len(lists), size, int(plan["batch_pairs"]))
     epochs, reason = float(plan["epochs"]), plan["reasons"]["epochs"]

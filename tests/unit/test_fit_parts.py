@@ -303,3 +303,8 @@ def test_training_schedule_follows_the_mined_list_sizes() -> None:
     assert (pinned["epochs"], pinned["max_steps"], pinned["learning_rate"]) == (2.0, 7, 2e-5)
     unbudgeted = fit_to_lists(_sized(train_seconds=None), short, FitConfig(pairs=["x"]))
     assert (unbudgeted["epochs"], unbudgeted["max_steps"], unbudgeted["reasons"]["epochs"]) == (2.0, 7, "planned")
+    older = {k: v for k, v in _sized(max_steps=9, rows_per_step=2, learning_rate=5e-5).items()
+             if k not in ("list_size", "want_epochs", "batch_pairs", "train_seconds")}
+    kept = fit_to_lists(older, short, config)  # a size stage cached by an older crossrank: its schedule stands
+    assert (kept["epochs"], kept["max_steps"], kept["rows_per_step"], kept["learning_rate"], kept["list_size"]) == (
+        2.0, 9, 2, 5e-5, 10.0)
